@@ -1,0 +1,49 @@
+// `hanfs simulate`: runs both nodes' cores through seeded fault schedules and checks the pair's invariants.
+import type { Command } from 'commander';
+import { optionsForSeed, runParallel, runSeed } from '../sim/run.ts';
+
+interface SimulateOptions {
+  seeds: string;
+  seed?: string;
+  first: string;
+  verbose?: boolean;
+  workers?: string;
+}
+
+export function registerSimulateCommand(program: Command): void {
+  program
+    .command('simulate')
+    .description('run the pair protocol through seeded random fault schedules and check its invariants')
+    .option('--seeds <n>', 'how many seeds to run', '1000')
+    .option('--first <n>', 'the first seed of the range', '1')
+    .option('--seed <s>', 'run this one seed only (replays a failure exactly)')
+    .option('--verbose', 'with --seed: print the timeline of faults, transitions and reports')
+    .option('--workers <n>', 'worker threads (default: one per core)')
+    .action(async (opts: SimulateOptions) => {
+      process.exitCode = opts.seed !== undefined ? replay(Number(opts.seed), !!opts.verbose) : await batch(opts);
+    });
+}
+
+function replay(seed: number, verbose: boolean): number {
+  const r = runSeed(seed, optionsForSeed(seed), undefined, verbose);
+  for (const line of r.trace) console.log(line);
+  for (const v of r.violations) console.log(`VIOLATION seed ${seed}: ${v}`);
+  console.log(`seeds: 1, violations: ${r.violations.length}`);
+  return r.violations.length > 0 ? 1 : 0;
+}
+
+async function batch(opts: SimulateOptions): Promise<number> {
+  const count = Number(opts.seeds);
+  const first = Number(opts.first);
+  const workers = opts.workers !== undefined ? Number(opts.workers) : undefined;
+  const r = await runParallel(first, count, undefined, workers);
+  for (const f of r.failures.slice(0, 20)) {
+    console.log(`seed ${f.seed}: ${f.violations.join('; ')}`);
+    console.log(`  replay: hanfs simulate --seed ${f.seed} --verbose`);
+  }
+  if (r.failures.length > 20) console.log(`... and ${r.failures.length - 20} more failing seeds`);
+  const secs = r.elapsedMs / 1000;
+  console.log(`${count} seeds (${first}..${first + count - 1}) in ${secs.toFixed(1)} s, ${(r.events / secs / 1e6).toFixed(2)} M events/s`);
+  console.log(`seeds: ${count}, violations: ${r.failures.length}`);
+  return r.failures.length > 0 ? 1 : 0;
+}

@@ -1,0 +1,159 @@
+// A node's whole protocol state: plain data, so the simulator can keep thousands of them and a test can snapshot one.
+import { newDetector, type DetectorState } from './detector.ts';
+import { emptyOutbox } from './fence.ts';
+import { groupHeld, newGroup, type GroupRuntime } from './resources.ts';
+import type { CoreConfig, FenceRecord, GroupId, NetId, Outbox, Phase, StatusRecord } from './types.ts';
+
+const SENT_RING = 64;
+
+export interface PartnerView {
+  /** Boot generation and sequence of the last heartbeat accepted: older ones are stale or replayed. */
+  gen: number;
+  seq: number;
+  /** The sequence last heard on each network. */
+  seqOnNet: Record<NetId, number>;
+  status: StatusRecord | null;
+  /** What the partner says to us, merged over heartbeats and the disk. */
+  outbox: Outbox;
+  /** The last time we had any evidence that the partner is alive (heartbeat, or its slot changed). */
+  lastEvidenceAt: number | null;
+  slotKey: string | null;
+  /** Successful reads of its slot, started after the last evidence, that found it unchanged. */
+  quietReads: number;
+  lastQuietReadStartedAt: number | null;
+}
+
+export interface FenceWait {
+  decidedAt: number;
+  term: number;
+  /** The fence reached the disk (a mailbox write that carried it succeeded). */
+  onDisk: boolean;
+  /** The fence command confirmed the partner's machine is off: no lease to wait for. */
+  powerFenced: boolean;
+}
+
+export interface NodeState {
+  phase: Phase;
+  phaseSince: number;
+  cause: string;
+  gen: number;
+  counter: number;
+  /** Mailbox recovered at boot: until then the node neither serves nor sends. */
+  recovered: boolean;
+  hbSeq: number;
+  lastHbAt: number | null;
+  sentAt: number[];
+  links: Record<NetId, { up: boolean; since: number }>;
+  partner: PartnerView;
+  /** Start of the latest lease renewal (a mailbox write, or a heartbeat the partner echoed with a grant). */
+  renewedFrom: number | null;
+  disk: {
+    opId: number;
+    pendingStartedAt: number | null;
+    pendingWrite: boolean;
+    /** The fence record the pending write carries. */
+    pendingFence: FenceRecord | null;
+    lastStartAt: number | null;
+    failures: number;
+  };
+  out: Outbox;
+  /**
+   * The fence record last written to the disk. Heartbeats carry this one, not `out.fence`: a fence the partner saw
+   * must survive our crash, or after a reboot we could not know to release it.
+   */
+  persistedFence: FenceRecord | null;
+  pong: number;
+  ackFenceTerm: number;
+  handledReintegrate: number;
+  handledHandover: number;
+  handledTakeover: number;
+  maxTerm: number;
+  releasedTerm: number;
+  /** The term of the fence that put us in `fenced` (0 when we stood down on our own). */
+  fencedByTerm: number;
+  fenceWait: FenceWait | null;
+  powerFence: { startedAt: number; result: 'pending' | 'ok' | 'failed' } | null;
+  detector: DetectorState;
+  groups: Record<GroupId, GroupRuntime>;
+  operator: { reintegrate: boolean; release: boolean };
+  reintegrateSentAt: number | null;
+  watchdogUntil: number | null;
+}
+
+export function initialState(cfg: CoreConfig, now: number): NodeState {
+  return {
+    phase: 'booting',
+    phaseSince: now,
+    cause: 'agent started',
+    gen: 0,
+    counter: 0,
+    recovered: false,
+    hbSeq: 0,
+    lastHbAt: null,
+    sentAt: new Array<number>(SENT_RING).fill(-1),
+    links: Object.fromEntries(cfg.networks.map((n) => [n, { up: true, since: now }])),
+    partner: {
+      gen: 0, seq: 0, seqOnNet: {}, status: null, outbox: emptyOutbox(),
+      lastEvidenceAt: null, slotKey: null, quietReads: 0, lastQuietReadStartedAt: null,
+    },
+    renewedFrom: null,
+    disk: { opId: 0, pendingStartedAt: null, pendingWrite: false, pendingFence: null, lastStartAt: null, failures: 0 },
+    out: emptyOutbox(),
+    persistedFence: null,
+    pong: 0,
+    ackFenceTerm: 0,
+    handledReintegrate: 0,
+    handledHandover: 0,
+    handledTakeover: 0,
+    maxTerm: 0,
+    releasedTerm: 0,
+    fencedByTerm: 0,
+    fenceWait: null,
+    powerFence: null,
+    detector: newDetector(cfg.networks, now),
+    groups: Object.fromEntries(Object.entries(cfg.groups).map(([id, specs]) => [id, newGroup(id, specs)])),
+    operator: { reintegrate: false, release: false },
+    reintegrateSentAt: null,
+    watchdogUntil: null,
+  };
+}
+
+export function recordSent(s: NodeState, seq: number, at: number): void {
+  s.sentAt[seq % SENT_RING] = at;
+}
+
+/** When we sent heartbeat `seq`, if it is recent enough to still be remembered. */
+export function sentTime(s: NodeState, seq: number): number | null {
+  if (seq > s.hbSeq || seq <= s.hbSeq - SENT_RING) return null;
+  const at = s.sentAt[seq % SENT_RING]!;
+  return at < 0 ? null : at;
+}
+
+export function heldGroups(s: NodeState): GroupId[] {
+  return Object.values(s.groups).filter(groupHeld).map((g) => g.id);
+}
+
+export function statusRecord(s: NodeState, self: string): StatusRecord {
+  return {
+    node: self,
+    gen: s.gen,
+    counter: s.counter,
+    phase: s.phase,
+    owns: heldGroups(s),
+    isolated: isIsolated(s),
+    pong: s.pong,
+    ackFenceTerm: s.ackFenceTerm,
+    handledReintegrate: s.handledReintegrate,
+    handledHandover: s.handledHandover,
+    handledTakeover: s.handledTakeover,
+  };
+}
+
+export function isIsolated(s: NodeState): boolean {
+  return Object.values(s.links).every((l) => !l.up);
+}
+
+/** A deep copy, for callers that want to keep a state while `step` moves on from it. */
+export function cloneState(s: NodeState): NodeState {
+  return structuredClone(s);
+}

@@ -1,0 +1,6 @@
+// A worker thread of the simulator: runs its share of the seeds and posts the batch result back.
+import { parentPort, workerData } from 'node:worker_threads';
+import { runBatch } from './run.ts';
+
+const { first, count, fixed } = workerData as { first: number; count: number; fixed?: Parameters<typeof runBatch>[2] };
+parentPort!.postMessage(runBatch(first, count, fixed));

@@ -1,0 +1,61 @@
+// Reading the pair's config file and choosing which of its two nodes this machine is.
+import { readFile } from 'node:fs/promises';
+import { hostname as machineHostname } from 'node:os';
+import { LineCounter, parseDocument } from 'yaml';
+import { invalidValueErrors, phraseExpectation, syntaxErrors, type ConfigError } from './errors.ts';
+import { pairConfigSchema, type NodeConfig, type PairConfig, type TimingConfig } from './schema.ts';
+
+export type LoadResult = { ok: true; config: PairConfig } | { ok: false; errors: ConfigError[] };
+
+export async function loadConfig(path: string): Promise<LoadResult> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    return { ok: false, errors: [{ kind: 'unreadable', source: path, message: (error as Error).message }] };
+  }
+  return parseConfig(text, path);
+}
+
+export function parseConfig(text: string, sourceName: string): LoadResult {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (document.errors.length > 0) {
+    return { ok: false, errors: syntaxErrors(document.errors, sourceName, lineCounter) };
+  }
+  const result = pairConfigSchema.safeParse(document.toJS(), { reportInput: true, error: phraseExpectation });
+  if (result.success) return { ok: true, config: result.data };
+  return { ok: false, errors: invalidValueErrors(result.error.issues, sourceName, document, lineCounter) };
+}
+
+export interface NamedNode {
+  name: string;
+  node: NodeConfig;
+}
+
+export type NodeSelection = { ok: true; self: NamedNode; partner: NamedNode } | { ok: false; error: string };
+
+// Without an explicit name, this machine is the node whose hostname (or key) equals the machine's
+// hostname, in full or up to its first dot.
+export function selectNode(config: PairConfig, name?: string, hostname: string = machineHostname()): NodeSelection {
+  const nodes: NamedNode[] = Object.entries(config.nodes).map(([key, node]) => ({ name: key, node }));
+  const hostnames = new Set([hostname, hostname.split('.')[0]]);
+  const [self, ...otherMatches] = nodes.filter((candidate) =>
+    name !== undefined
+      ? candidate.name === name
+      : hostnames.has(candidate.node.hostname) || hostnames.has(candidate.name),
+  );
+  const partner = nodes.find((candidate) => candidate !== self);
+  if (self !== undefined && partner !== undefined && otherMatches.length === 0) return { ok: true, self, partner };
+
+  const listing = nodes.map((candidate) => `${candidate.name} (hostname ${candidate.node.hostname})`).join(', ');
+  const reason =
+    name !== undefined
+      ? `no node is named "${name}"`
+      : `${self === undefined ? 'no node' : 'more than one node'} matches this machine's hostname "${hostname}"; name the node explicitly`;
+  return { ok: false, error: `pair ${config.pair}: ${reason}. Its nodes are ${listing}.` };
+}
+
+export function coreTiming(config: PairConfig): TimingConfig {
+  return config.timing;
+}

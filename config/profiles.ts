@@ -1,0 +1,37 @@
+// Default command templates: argv arrays whose {placeholders} the agent fills in before running them.
+// A pair's config may replace any template its profile knows (nfs.commands).
+
+export const nfsProfiles = ['ganesha', 'knfsd'] as const;
+export type NfsProfile = (typeof nfsProfiles)[number];
+
+export type CommandTemplate = readonly string[];
+export type CommandTable = Readonly<Record<string, CommandTemplate>>;
+
+export const commonCommands: CommandTable = {
+  addressAdd: ['ip', 'addr', 'add', '{address}', 'dev', '{interface}'],
+  addressDel: ['ip', 'addr', 'del', '{address}', 'dev', '{interface}'],
+  arpAnnounce: ['arping', '-U', '-c', '1', '-I', '{interface}', '{ip}'],
+  arpProbe: ['arping', '-D', '-c', '2', '-w', '2', '-I', '{interface}', '{ip}'],
+  journalReplay: ['e2fsck', '-p', '-E', 'journal_only', '{device}'],
+  fsck: ['e2fsck', '-p', '{device}'],
+  mount: ['mount', '-t', '{fsType}', '{device}', '{mountPoint}'],
+  umount: ['umount', '{mountPoint}'],
+};
+
+export const profileCommands: Readonly<Record<NfsProfile, CommandTable>> = {
+  ganesha: {
+    start: ['ganesha.nfsd', '-F', '-f', '{configFile}', '-L', '{logFile}', '-p', '{pidFile}'],
+    reloadExports: ['kill', '-HUP', '{pid}'],
+  },
+  knfsd: {
+    exportAdd: ['exportfs', '-o', '{options}', '{clients}:{path}'],
+    exportRemove: ['exportfs', '-u', '{clients}:{path}'],
+    serverStart: ['rpc.nfsd', '8'],
+    serverStop: ['rpc.nfsd', '0'],
+    notify: ['sm-notify', '-f', '-v', '{address}'],
+  },
+};
+
+export function defaultCommands(profile: NfsProfile): CommandTable {
+  return { ...commonCommands, ...profileCommands[profile] };
+}

@@ -1,0 +1,127 @@
+// Rules that relate several fields. They run only once every field has parsed on its own,
+// so they can trust the types.
+import { posix } from 'node:path';
+import type { z } from 'zod';
+import { formatPath, type ConfigPath } from './errors.ts';
+import { addressOf, subnetOf } from './ipv4.ts';
+import { defaultCommands } from './profiles.ts';
+import type { NfsConfig, NodeConfig, PairConfig, TimingConfig } from './schema.ts';
+
+type Report = (path: ConfigPath, expected: string, found: unknown) => void;
+type NodeEntry = readonly [name: string, node: NodeConfig];
+
+export function checkPairRules(config: PairConfig, ctx: z.core.$RefinementCtx<PairConfig>): void {
+  const report: Report = (path, expected, found) =>
+    ctx.addIssue({ code: 'custom', path: [...path], message: expected, input: found });
+  checkTiming(config.timing, report);
+  checkCommandNames(config.nfs, report);
+  checkNodes(Object.entries(config.nodes), report);
+}
+
+function checkTiming(timing: TimingConfig, report: Report): void {
+  const diskCycleMs = timing.diskIntervalMs + timing.diskIoTimeoutMs;
+  // A probe's pong comes back within one mailbox cycle of the partner; a shorter wait would
+  // declare a healthy partner's disk path dead.
+  if (timing.diskIoTimeoutMs >= timing.diskProbeTimeoutMs) {
+    report(['timing', 'diskIoTimeoutMs'], `less than timing.diskProbeTimeoutMs (${timing.diskProbeTimeoutMs})`, timing.diskIoTimeoutMs);
+  } else if (diskCycleMs >= timing.diskProbeTimeoutMs) {
+    report(['timing', 'diskProbeTimeoutMs'], `more than diskIntervalMs + diskIoTimeoutMs (${diskCycleMs})`, timing.diskProbeTimeoutMs);
+  }
+  // The lease must outlive one failed mailbox cycle, or a single slow write makes a healthy node fence itself.
+  if (timing.selfFenceLeaseMs < 2 * diskCycleMs) {
+    report(['timing', 'selfFenceLeaseMs'], `at least 2 × (diskIntervalMs + diskIoTimeoutMs) = ${2 * diskCycleMs}`, timing.selfFenceLeaseMs);
+  }
+}
+
+function checkCommandNames(nfs: NfsConfig, report: Report): void {
+  const known = Object.keys(defaultCommands(nfs.profile));
+  for (const [name, argv] of Object.entries(nfs.commands)) {
+    if (!known.includes(name)) {
+      report(['nfs', 'commands', name], `a command the ${nfs.profile} profile knows (${known.join(', ')})`, argv);
+    }
+  }
+}
+
+function checkNodes(nodes: NodeEntry[], report: Report): void {
+  const [first, second] = nodes;
+  if (nodes.length !== 2 || !first || !second) {
+    report(['nodes'], 'exactly two nodes', nodes.map(([name]) => name));
+  } else {
+    checkNetworksPairUp(first, second, report);
+  }
+  for (const node of nodes) checkNode(node, report);
+  checkUniqueAcrossPair(nodes, report);
+}
+
+// Each node's service subnet is its partner's secondary subnet: on takeover the survivor brings
+// the partner's service address up on its own secondary interface.
+function checkNetworksPairUp([nameA, a]: NodeEntry, [nameB, b]: NodeEntry, report: Report): void {
+  for (const [primaryName, primary, secondaryName, secondary] of [
+    [nameA, a, nameB, b],
+    [nameB, b, nameA, a],
+  ] as const) {
+    const serviceSubnet = subnetOf(primary.primary.address);
+    if (subnetOf(secondary.secondary.address) !== serviceSubnet) {
+      report(
+        ['nodes', secondaryName, 'secondary', 'address'],
+        `an address in the subnet of nodes.${primaryName}.primary (${serviceSubnet})`,
+        secondary.secondary.address,
+      );
+    }
+  }
+}
+
+function checkNode([name, node]: NodeEntry, report: Report): void {
+  if (node.secondary.interface === node.primary.interface) {
+    report(['nodes', name, 'secondary', 'interface'], `an interface other than the primary's`, node.secondary.interface);
+  }
+  const primarySubnet = subnetOf(node.primary.address);
+  if (subnetOf(node.secondary.address) === primarySubnet) {
+    report(['nodes', name, 'secondary', 'address'], `an address outside the primary's subnet (${primarySubnet})`, node.secondary.address);
+  }
+  const mountPoints = node.disks.map((disk) => disk.mountPoint);
+  node.exports.forEach((exported, index) => {
+    if (!mountPoints.some((mountPoint) => isWithin(exported.path, mountPoint))) {
+      report(['nodes', name, 'exports', index, 'path'], `a path under one of this node's mount points (${mountPoints.join(', ')})`, exported.path);
+    }
+  });
+}
+
+function isWithin(path: string, directory: string): boolean {
+  const relative = posix.relative(directory, path);
+  return relative !== '..' && !relative.startsWith('../');
+}
+
+// The survivor of a failure mounts and exports both nodes' disks, so these must not collide.
+function checkUniqueAcrossPair(nodes: NodeEntry[], report: Report): void {
+  const claimAddress = firstUseTracker('an address', report);
+  const claimDevice = firstUseTracker('a device', report);
+  const claimMountPoint = firstUseTracker('a mount point', report);
+  const claimPseudo = firstUseTracker('a pseudo path', report);
+  for (const [name, node] of nodes) {
+    claimDevice(node.mailbox, ['nodes', name, 'mailbox'], { shared: true });
+  }
+  for (const [name, node] of nodes) {
+    for (const network of ['primary', 'secondary'] as const) {
+      const { address } = node[network];
+      claimAddress(address, ['nodes', name, network, 'address'], { key: addressOf(address) });
+    }
+    node.disks.forEach((disk, index) => {
+      claimDevice(disk.device, ['nodes', name, 'disks', index, 'device']);
+      if (disk.journalDevice !== null) claimDevice(disk.journalDevice, ['nodes', name, 'disks', index, 'journalDevice']);
+      claimMountPoint(disk.mountPoint, ['nodes', name, 'disks', index, 'mountPoint']);
+    });
+    node.exports.forEach((exported, index) => {
+      claimPseudo(exported.pseudo, ['nodes', name, 'exports', index, 'pseudo']);
+    });
+  }
+}
+
+function firstUseTracker(what: string, report: Report) {
+  const firstUse = new Map<string, string>();
+  return (value: string, path: ConfigPath, { key = value, shared = false } = {}): void => {
+    const earlier = firstUse.get(key);
+    if (earlier === undefined) firstUse.set(key, formatPath(path));
+    else if (!shared) report(path, `${what} not already used by ${earlier}`, value);
+  };
+}

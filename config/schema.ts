@@ -1,0 +1,125 @@
+// The pair's YAML configuration: shapes, defaults and the resolved types the rest of hanfs reads.
+// Error messages are phrased as what was expected; config/errors.ts adds the path and the value found.
+import { z } from 'zod';
+import cron from 'node-cron';
+import { defaultCommands, nfsProfiles } from './profiles.ts';
+import { checkPairRules } from './rules.ts';
+
+function strictObject<Shape extends z.core.$ZodLooseShape>(shape: Shape) {
+  const knownKeys = Object.keys(shape).join(', ');
+  return z.strictObject(shape, {
+    error: (issue) => (issue.code === 'unrecognized_keys' ? `one of the known keys (${knownKeys})` : undefined),
+  });
+}
+
+const NAME = /^[a-z0-9-]{1,32}$/;
+const name = z.string().regex(NAME, 'a name of 1 to 32 characters a-z, 0-9 or -');
+
+const absolutePath = z.string({ error: 'an absolute path' }).startsWith('/');
+const absolutePathOrNull = z.string({ error: 'an absolute path or null' }).startsWith('/').nullable();
+
+// The kernel's rule (dev_valid_name): shorter than IFNAMSIZ, not "." or "..", no '/', ':' or whitespace.
+const interfaceName = z
+  .string()
+  .regex(/^(?!\.\.?$)[^\s/:]{1,15}$/, 'a Linux interface name (1 to 15 characters, no "/", ":" or whitespace)');
+
+const ipv4Cidr = z.cidrv4({ error: 'an IPv4 address with its prefix length, like 198.51.100.11/24' });
+
+const argv = z.array(z.string().min(1), { error: 'a command as a list of strings' }).min(1);
+
+const cronWithSeconds = z
+  .string()
+  .refine(
+    (expression) => expression.trim().split(/\s+/).length === 6 && cron.validate(expression),
+    'a node-cron expression of 6 fields (with seconds), like "*/10 * * * * *"',
+  );
+
+const logSchema = strictObject({
+  level: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+  file: absolutePathOrNull.default(null),
+});
+
+const timingSchema = strictObject({
+  heartbeatIntervalMs: z.int().min(10).default(500),
+  missesBeforeSuspicion: z.int().min(2).default(4),
+  icmpTimeoutMs: z.int().min(1).default(500),
+  diskIntervalMs: z.int().min(1).default(500),
+  diskIoTimeoutMs: z.int().min(1).default(1000),
+  diskProbeTimeoutMs: z.int().min(1).default(2000),
+  selfFenceLeaseMs: z.int().min(1).default(5000),
+  deepCheckCron: cronWithSeconds.default('*/10 * * * * *'),
+});
+
+const resourcesSchema = strictObject({
+  restartLimit: z.int().min(0).default(3),
+});
+
+const nfsSchema = strictObject({
+  profile: z.enum(nfsProfiles),
+  // Ganesha 4.3 never leaves its grace period with a 1-second lease.
+  leaseSeconds: z.int().min(2).default(2),
+  graceSeconds: z.int().min(0).default(2),
+  commands: z.record(z.string(), argv).default({}),
+}).transform((nfs) => ({ ...nfs, commands: { ...defaultCommands(nfs.profile), ...nfs.commands } }));
+
+const networkSchema = strictObject({
+  interface: interfaceName,
+  address: ipv4Cidr,
+});
+
+const diskSchema = strictObject({
+  device: absolutePath,
+  mountPoint: absolutePath,
+  fsType: z.enum(['ext4', 'xfs']),
+  journalDevice: absolutePathOrNull.default(null),
+  mountOptions: z.array(z.string().min(1)).default([]),
+});
+
+const exportSchema = strictObject({
+  path: absolutePath,
+  pseudo: absolutePath,
+  access: z.enum(['rw', 'ro']).default('rw'),
+  clients: z.string().min(1).default('*'),
+  squash: z.enum(['root', 'none']).default('root'),
+});
+
+const nodeSchema = strictObject({
+  hostname: z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, 'a host name').optional(),
+  primary: networkSchema,
+  secondary: networkSchema,
+  mailbox: absolutePath,
+  disks: z.array(diskSchema).min(1),
+  exports: z.array(exportSchema).min(1),
+});
+
+const nodesSchema = z.record(name, nodeSchema).transform((nodes) =>
+  Object.fromEntries(
+    Object.entries(nodes).map(([nodeName, { hostname = nodeName, ...node }]) => [nodeName, { hostname, ...node }] as const),
+  ),
+);
+
+const resolvedPairSchema = strictObject({
+  pair: name,
+  secretFile: absolutePath,
+  heartbeatPort: z.int().min(1).max(65535).default(7405),
+  reintegrate: z.enum(['manual', 'auto']).default('manual'),
+  controlSocket: absolutePath.default('/run/hanfs/agent.sock'),
+  log: logSchema.prefault({}),
+  timing: timingSchema.prefault({}),
+  resources: resourcesSchema.prefault({}),
+  fenceCommand: argv.nullable().default(null),
+  nfs: nfsSchema,
+  nodes: nodesSchema,
+});
+
+export type PairConfig = z.output<typeof resolvedPairSchema>;
+export type LogConfig = PairConfig['log'];
+export type TimingConfig = PairConfig['timing'];
+export type ResourcesConfig = PairConfig['resources'];
+export type NfsConfig = PairConfig['nfs'];
+export type NodeConfig = PairConfig['nodes'][string];
+export type NetworkConfig = NodeConfig['primary'];
+export type DiskConfig = NodeConfig['disks'][number];
+export type ExportConfig = NodeConfig['exports'][number];
+
+export const pairConfigSchema = resolvedPairSchema.superRefine(checkPairRules);
