@@ -9,7 +9,7 @@ import {
 import { fenceBeats, mergeOutbox } from './fence.ts';
 import { fenceMargin, leaseUntil, requiredQuietReads, stopLead } from './lease.ts';
 import {
-  driveGroup, groupHeld, groupStatus, healthFailed, resetGaveUp, resourceDone,
+  driveGroup, groupActive, groupHeld, groupStatus, healthFailed, resetGaveUp, resourceDone,
 } from './resources.ts';
 import {
   heldGroups, isIsolated, recordSent, sentTime, statusRecord, type NodeState,
@@ -49,14 +49,17 @@ export function step(cfg: CoreConfig, s: NodeState, ev: CoreEvent, now: number):
     decide(ctx);
     if (s.phase === before) break;
   }
-  for (const g of Object.values(s.groups)) {
-    const e = driveGroup(g);
-    if (e) ctx.fx.push(e);
+  // Nothing is touched, and no watchdog armed, before the mailbox says whether this node may serve.
+  if (s.phase !== 'booting') {
+    for (const g of Object.values(s.groups)) {
+      const e = driveGroup(g);
+      if (e) ctx.fx.push(e);
+    }
+    armWatchdog(ctx);
   }
   if (s.recovered) updateAck(ctx);
   sendHeartbeatIfDue(ctx);
   startDiskCycleIfDue(ctx);
-  armWatchdog(ctx);
   return { state: s, effects: ctx.fx };
 }
 
@@ -631,8 +634,8 @@ function armWatchdog(ctx: Ctx): void {
   const { s, cfg, now } = ctx;
   let until: number | null = null;
   if (Object.values(s.groups).some((g) => g.stopFailed)) until = now;
-  else if (Object.values(s.groups).some(groupHeld)) until = leaseUntil(s.renewedFrom, cfg.timing);
-  if (until === -Infinity) until = now;
+  // Without any lease in this life (fenced at boot, cleaning up leftovers) there is no deadline to guard.
+  else if (s.renewedFrom !== null && Object.values(s.groups).some(groupActive)) until = leaseUntil(s.renewedFrom, cfg.timing);
   if (until !== s.watchdogUntil) {
     s.watchdogUntil = until;
     ctx.fx.push({ type: 'watchdog', until });

@@ -3,7 +3,11 @@
 // start in RESOURCE_ORDER, stop in reverse, a failed resource restarted (with everything above it) up to a limit.
 import type { Effect, GroupId, ResourceSpec } from './types.ts';
 
-export type ResourceState = 'offline' | 'online_pending' | 'online' | 'offline_pending' | 'failed';
+/**
+ * `unknown` is every resource's state when the agent starts: a previous run may have left it running. It counts as
+ * held; the first operation on it is an idempotent start (adopting it) or stop (cleaning it up).
+ */
+export type ResourceState = 'unknown' | 'offline' | 'online_pending' | 'online' | 'offline_pending' | 'failed';
 export type GroupStatus = 'online' | 'offline' | 'partial' | 'failed';
 
 export interface ResourceRuntime {
@@ -29,7 +33,7 @@ export function newGroup(id: GroupId, specs: ResourceSpec[]): GroupRuntime {
   return {
     id,
     target: 'offline',
-    resources: specs.map((spec) => ({ spec, state: 'offline', failures: 0, stopFailures: 0, lastError: null })),
+    resources: specs.map((spec) => ({ spec, state: 'unknown', failures: 0, stopFailures: 0, lastError: null })),
     gaveUpAt: null,
     stopFailed: false,
   };
@@ -45,6 +49,11 @@ export function groupStatus(g: GroupRuntime): GroupStatus {
 /** Anything not offline may hold the disk, the address or a server process: it counts as owned. */
 export function groupHeld(g: GroupRuntime): boolean {
   return g.resources.some((r) => r.state !== 'offline');
+}
+
+/** Something this agent has started or adopted (not merely possibly left over from a previous run). */
+export function groupActive(g: GroupRuntime): boolean {
+  return g.resources.some((r) => r.state !== 'offline' && r.state !== 'unknown');
 }
 
 export function groupBusy(g: GroupRuntime): boolean {

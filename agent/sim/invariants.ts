@@ -46,6 +46,10 @@ export class Invariants {
     this.held[m.idx]!.clear();
   }
 
+  holdsResource(idx: NodeIdx, group: string, kind: ResourceKind): boolean {
+    return this.held[idx]!.has(`${group}/${kind}`);
+  }
+
   holds(idx: NodeIdx, group: string, claim: Claim): boolean {
     const h = this.held[idx]!;
     return claim === 'address' ? h.has(`${group}/service_ip`) : h.has(`${group}/filesystem`) || h.has(`${group}/log_replay`);

@@ -24,7 +24,10 @@ type SimEvent =
   | { k: 'deliver'; node: NodeIdx; inc: number; ev: CoreEvent }
   | { k: 'packet'; from: NodeIdx; to: NodeIdx; net: number; payload: Payload }
   | { k: 'disk'; node: NodeIdx; inc: number; opId: number; write: { slot: StatusRecord; outbox: Outbox } | null }
-  | { k: 'resource'; node: NodeIdx; boot: number; inc: number; group: string; resource: string; kind: ResourceKind; op: 'start' | 'stop' }
+  | {
+    k: 'resource'; node: NodeIdx; boot: number; inc: number; group: string; resource: string; kind: ResourceKind;
+    op: 'start' | 'stop'; wasHeld: boolean;
+  }
   | { k: 'fault'; fault: Fault; edge: 'start' | 'end' }
   | { k: 'watchdog'; node: NodeIdx; token: number }
   | { k: 'boot'; node: NodeIdx; boot: number }
@@ -349,15 +352,18 @@ export class World {
     const begin = Math.max(this.now, m.resourceBusyUntil.get(key) ?? 0);
     const done = begin + this.rng.between(...RESOURCE_MS[kind]);
     m.resourceBusyUntil.set(key, done);
+    const wasHeld = this.inv.holdsResource(m.idx, group, kind);
     if (op === 'start') this.inv.hold(m, group, kind);
-    this.agenda.push(done, { k: 'resource', node: m.idx, boot: m.boot, inc: agent.inc, group, resource, kind, op });
+    this.agenda.push(done, { k: 'resource', node: m.idx, boot: m.boot, inc: agent.inc, group, resource, kind, op, wasHeld });
   }
 
   private resourceComplete(e: Extract<SimEvent, { k: 'resource' }>): void {
     const m = this.machines[e.node]!;
     if (!m.up || m.boot !== e.boot) return;
+    // Starting what already runs, or stopping what does not, is a no-op that succeeds (as in OCF resource agents).
+    const noop = e.op === 'start' ? e.wasHeld : !e.wasHeld && !this.inv.holdsResource(m.idx, e.group, e.kind);
     const p = e.op === 'start' ? m.failureProbability : m.failureProbability / 4;
-    const ok = !this.rng.chance(p);
+    const ok = noop || !this.rng.chance(p);
     if (e.op === 'start' ? !ok || e.kind === 'log_replay' : ok) this.inv.release(m, e.group, e.kind);
     this.deliver(m, e.inc, {
       type: 'resource_done', group: e.group, resource: e.resource, op: e.op, ok, error: ok ? undefined : 'injected failure',
