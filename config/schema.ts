@@ -92,7 +92,11 @@ const nodeSchema = strictObject({
   exports: z.array(exportSchema).min(1),
 });
 
-const nodesSchema = z.record(name, nodeSchema).transform((nodes) =>
+// A node name starts with a letter: JavaScript orders all-digit keys numerically, which would lose the file's
+// order of the nodes, and that order settles simultaneous fences.
+const nodeName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'a node name: a letter, then up to 31 characters a-z, 0-9 or -');
+
+const nodesSchema = z.record(nodeName, nodeSchema).transform((nodes) =>
   Object.fromEntries(
     Object.entries(nodes).map(([nodeName, { hostname = nodeName, ...node }]) => [nodeName, { hostname, ...node }] as const),
   ),

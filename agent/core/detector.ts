@@ -24,6 +24,11 @@ export interface DetectorState {
   diskAliveAt: number | null;
   /** Our own successful mailbox reads in the current stage: silence on a disk we cannot read proves nothing. */
   readsInStage: number;
+  /**
+   * ICMP rounds in a row that the machine answered while its heartbeats stayed silent. Counting rounds, each a
+   * full silence period apart, keeps one jump of our own clock from passing for a hung partner.
+   */
+  unresponsiveRounds: number;
 }
 
 export type DetectorAction =
@@ -42,6 +47,7 @@ export function newDetector(networks: NetId[], now: number): DetectorState {
     pingSeq: 0,
     diskAliveAt: null,
     readsInStage: 0,
+    unresponsiveRounds: 0,
   };
 }
 
@@ -58,6 +64,7 @@ function enter(d: DetectorState, stage: DetectorStage, now: number): void {
 /** A valid heartbeat from the partner arrived on `net`. */
 export function heard(d: DetectorState, net: NetId, now: number): void {
   d.heardAt[net] = now;
+  d.unresponsiveRounds = 0;
   if (d.stage !== 'watching') enter(d, 'watching', now);
 }
 
@@ -115,12 +122,18 @@ export function detectorTick(d: DetectorState, now: number, t: CoreTiming): Dete
       if (!anyUp && now - d.stageSince >= silence) startIcmp();
       break;
     case 'icmp':
-      if (d.icmpAnswered) enter(d, 'unresponsive', now);
+      if (d.icmpAnswered) {
+        enter(d, 'unresponsive', now);
+        d.unresponsiveRounds++;
+      }
       else if (now - d.stageSince >= t.icmpTimeoutMs) startDisk();
       break;
     case 'disk':
       // An echo reply that was late (we were descheduled) still proves the machine is up.
-      if (d.icmpAnswered) enter(d, 'unresponsive', now);
+      if (d.icmpAnswered) {
+        enter(d, 'unresponsive', now);
+        d.unresponsiveRounds++;
+      }
       else if (diskAliveSince(d, d.stageSince)) enter(d, 'disk_only', now);
       else if (now - d.stageSince >= t.diskProbeTimeoutMs && d.readsInStage >= minProbeReads(t)) enter(d, 'dead', now);
       break;

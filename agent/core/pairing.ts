@@ -190,7 +190,6 @@ function expireDiskOp(ctx: Ctx): void {
 function recover(ctx: Ctx, v: MailboxView): void {
   const { s } = ctx;
   const own = v.ownSlot;
-  s.gen = (own?.gen ?? 0) + 1;
   s.counter = own?.counter ?? 0;
   s.handledReintegrate = own?.handledReintegrate ?? 0;
   s.handledHandover = own?.handledHandover ?? 0;
@@ -392,7 +391,8 @@ function decide(ctx: Ctx): void {
         return go(ctx, 'handing_over', 'cut off from every network while the partner is not');
       }
       if (
-        s.phase === 'partner_degraded' && stage === 'unresponsive' && cfg.hasFenceCommand && !partnerAliveOnDisk(ctx)
+        s.phase === 'partner_degraded' && stage === 'unresponsive' && s.detector.unresponsiveRounds >= 2 &&
+        cfg.hasFenceCommand && !partnerAliveOnDisk(ctx)
       ) {
         return go(ctx, 'power_fencing', "partner's machine answers ICMP but its agent and disk are silent");
       }
@@ -591,9 +591,9 @@ function updateAck(ctx: Ctx): void {
 
 // ---------------------------------------------------------------------------------------------------- periodic output
 
+/** Sent from the start, even before the mailbox is read: a booting agent is alive, not hung. */
 function sendHeartbeatIfDue(ctx: Ctx): void {
   const { s, cfg, now } = ctx;
-  if (!s.recovered) return;
   if (s.lastHbAt !== null && now - s.lastHbAt < cfg.timing.heartbeatIntervalMs) return;
   s.lastHbAt = now;
   s.hbSeq++;

@@ -80,12 +80,16 @@ export interface NodeState {
   watchdogUntil: number | null;
 }
 
-export function initialState(cfg: CoreConfig, now: number): NodeState {
+/**
+ * `gen` is this agent run's boot generation, kept by the adapter on local storage and increased at every start:
+ * the partner takes a heartbeat of a higher generation as news even if its sequence number starts again at 1.
+ */
+export function initialState(cfg: CoreConfig, now: number, gen: number): NodeState {
   return {
     phase: 'booting',
     phaseSince: now,
     cause: 'agent started',
-    gen: 0,
+    gen,
     counter: 0,
     recovered: false,
     hbSeq: 0,

@@ -120,6 +120,8 @@ export class Invariants {
     const survivor = w.other(victim);
     const v = w.machines[victim]!;
     if (v.up || v.upSince > crashedAt) return;
+    // A survivor that was itself reset meanwhile (its partner's fence command got there first) owes nothing.
+    if (survivor.agentRunningSince === null || survivor.agentRunningSince > crashedAt) return;
     const core = survivor.agent?.core;
     const group = w.setup.coreConfig(victim).self;
     if (!core || groupStatus(core.groups[group]!) !== 'online' || !this.holds(survivor.idx, group, 'address')) {

@@ -62,6 +62,8 @@ export interface Machine {
   /** When the agent has been running without a break since (null while it is not). */
   agentRunningSince: number | null;
   upSince: number;
+  /** The agent's boot generation, as kept on the machine's local disk: it survives resets. */
+  generation: number;
 }
 
 export interface RunResult {
@@ -117,6 +119,7 @@ export class World {
       resourceBusyUntil: new Map(),
       agentRunningSince: null,
       upSince: 0,
+      generation: 0,
     }));
     this.inv = new Invariants(this);
   }
@@ -289,7 +292,9 @@ export class World {
         return;
       case 'transition':
         this.log(`node${m.idx + 1} ${fx.from} → ${fx.to}: ${fx.cause}`);
-        if (fx.to === 'fencing_partner' && agent.core.detector.stage === 'dead') this.inv.checkFenceDecision(m.idx);
+        if ((fx.to === 'fencing_partner' && agent.core.detector.stage === 'dead') || fx.to === 'power_fencing') {
+          this.inv.checkFenceDecision(m.idx);
+        }
         return;
       case 'report':
         this.log(`node${m.idx + 1} ${fx.level}: ${fx.message}`);
@@ -382,7 +387,7 @@ export class World {
   }
 
   private startAgent(m: Machine): void {
-    const agent: Agent = { inc: ++this.incs, core: initialState(m.cfg, this.localTime(m)), queue: [] };
+    const agent: Agent = { inc: ++this.incs, core: initialState(m.cfg, this.localTime(m), ++m.generation), queue: [] };
     m.agent = agent;
     m.agentRunningSince = m.agentFreezes === 0 && m.machineFreezes === 0 ? this.now : null;
     NETS.forEach((net, i) => {
