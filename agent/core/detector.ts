@@ -154,4 +154,5 @@ export function detectorTick(d: DetectorState, now: number, t: CoreTiming): Dete
 /** Forget a verdict: after a takeover, or when the partner comes back in a way that is not a heartbeat. */
 export function resetDetector(d: DetectorState, now: number): void {
   enter(d, 'watching', now);
+  d.unresponsiveRounds = 0;
 }

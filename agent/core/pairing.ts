@@ -40,6 +40,7 @@ const NO_GRANT: readonly Phase[] = ['power_fencing', 'fencing_partner', 'taking_
 
 export function step(cfg: CoreConfig, s: NodeState, ev: CoreEvent, now: number): StepResult {
   const ctx: Ctx = { cfg, s, now, fx: [] };
+  noticePause(ctx);
   apply(ctx, ev);
   expireDiskOp(ctx);
   if (WATCHING.includes(s.phase) || WATCHING_WHILE_FENCED.includes(s.phase)) runDetector(ctx);
@@ -64,6 +65,21 @@ export function step(cfg: CoreConfig, s: NodeState, ev: CoreEvent, now: number):
 }
 
 // ---------------------------------------------------------------------------------------------------- events
+
+/**
+ * The adapter steps the core at least every heartbeat interval. A longer gap means this agent was descheduled or
+ * its clock jumped: whatever its probes saw before is stale (the partner may have come back meanwhile), so the
+ * escalation starts over on fresh evidence. This only delays a verdict, never hastens one.
+ */
+function noticePause(ctx: Ctx): void {
+  const { s, cfg, now } = ctx;
+  const gap = s.lastStepAt === null ? 0 : now - s.lastStepAt;
+  s.lastStepAt = now;
+  if (gap > 2 * cfg.timing.heartbeatIntervalMs && s.detector.stage !== 'watching') {
+    resetDetector(s.detector, now);
+    report(ctx, 'info', `resumed after ${Math.round(gap)} ms without a step: partner probes start over`);
+  }
+}
 
 function apply(ctx: Ctx, ev: CoreEvent): void {
   const { s, cfg, now } = ctx;
@@ -265,6 +281,18 @@ function leaseFresh(ctx: Ctx): boolean {
   return ctx.now < leaseUntil(ctx.s.renewedFrom, ctx.cfg.timing) - stopLead(ctx.cfg.timing);
 }
 
+/**
+ * The lease is running out: stop serving now so the stops finish before the watchdog fires. A renewal already
+ * under way (the agent was descheduled and has just woken) gets the first half of that margin to land.
+ */
+function leaseLost(ctx: Ctx): boolean {
+  const { s, cfg, now } = ctx;
+  const left = leaseUntil(s.renewedFrom, cfg.timing) - now;
+  const lead = stopLead(cfg.timing);
+  const renewing = s.disk.pendingStartedAt !== null && s.disk.pendingWrite;
+  return left < lead / (renewing ? 2 : 1);
+}
+
 function wantsOrHolds(s: NodeState): boolean {
   return Object.values(s.groups).some((g) => g.target === 'online' || groupHeld(g));
 }
@@ -352,7 +380,7 @@ function decide(ctx: Ctx): void {
     if (s.phase !== 'self_fenced' && s.phase !== 'fenced') return go(ctx, 'self_fenced', 'a stop failed beyond the limit');
     return;
   }
-  if (s.phase !== 'fenced' && s.phase !== 'self_fenced' && wantsOrHolds(s) && !leaseFresh(ctx)) {
+  if (s.phase !== 'fenced' && s.phase !== 'self_fenced' && wantsOrHolds(s) && leaseLost(ctx)) {
     return go(ctx, 'self_fenced', 'lease expiring: the disk and the partner are both out of reach');
   }
 
@@ -464,7 +492,10 @@ function decide(ctx: Ctx): void {
 
     case 'reintegrating':
       if (stage === 'dead') return go(ctx, 'fencing_partner', 'the partner holding our group died during reintegration');
-      if (p.status && p.status.handledReintegrate >= s.out.reintegrateRequest && !partnerOwnsOurGroup(ctx)) {
+      // The release must be seen too: it travels only once it is on the disk, so the disk is ours to take.
+      if (
+        p.status && p.status.handledReintegrate >= s.out.reintegrateRequest && !partnerOwnsOurGroup(ctx) && !isFenced(ctx)
+      ) {
         return go(ctx, 'starting', 'the partner released our group');
       }
       if (now - (s.reintegrateSentAt ?? now) >= 10 * silenceAfter(t)) {

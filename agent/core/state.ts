@@ -36,6 +36,7 @@ export interface NodeState {
   phase: Phase;
   phaseSince: number;
   cause: string;
+  lastStepAt: number | null;
   gen: number;
   counter: number;
   /** Mailbox recovered at boot: until then the node neither serves nor sends. */
@@ -89,6 +90,7 @@ export function initialState(cfg: CoreConfig, now: number, gen: number): NodeSta
     phase: 'booting',
     phaseSince: now,
     cause: 'agent started',
+    lastStepAt: null,
     gen,
     counter: 0,
     recovered: false,

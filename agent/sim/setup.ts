@@ -28,7 +28,15 @@ export const SIM_TIMING: CoreTiming = {
   selfFenceLeaseMs: 3000,
 };
 
-export function simSetup(opts: { reintegrate: 'manual' | 'auto'; hasFenceCommand: boolean; timing?: CoreTiming }): SimSetup {
+export interface SetupOptions {
+  reintegrate: 'manual' | 'auto';
+  hasFenceCommand: boolean;
+  timing?: CoreTiming;
+  chaosMs?: number;
+  healMs?: number;
+}
+
+export function simSetup(opts: SetupOptions): SimSetup {
   const timing = opts.timing ?? SIM_TIMING;
   const resources = RESOURCE_ORDER.map((kind) => ({ name: kind, kind }));
   return {
@@ -36,8 +44,8 @@ export function simSetup(opts: { reintegrate: 'manual' | 'auto'; hasFenceCommand
     reintegrate: opts.reintegrate,
     hasFenceCommand: opts.hasFenceCommand,
     restartLimit: 3,
-    chaosMs: 40_000,
-    healMs: 40_000,
+    chaosMs: opts.chaosMs ?? 40_000,
+    healMs: opts.healMs ?? 40_000,
     tickMs: 100,
     maxDrift: 0.005,
     coreConfig: (idx) => ({
