@@ -106,27 +106,16 @@ export function detectorTick(d: DetectorState, now: number, t: CoreTiming): Dete
     }
   }
   const anyUp = Object.values(d.netUp).some(Boolean);
-  const startIcmp = () => {
-    enter(d, 'icmp', now);
-    d.probeId++;
-    d.icmpAnswered = false;
-    actions.push({ kind: 'icmp', probeId: d.probeId });
-  };
-  const startDisk = () => {
-    enter(d, 'disk', now);
-    d.pingSeq++;
-    actions.push({ kind: 'ping', pingSeq: d.pingSeq });
-  };
   switch (d.stage) {
     case 'watching':
-      if (!anyUp && now - d.stageSince >= silence) startIcmp();
+      if (!anyUp && now - d.stageSince >= silence) startIcmp(d, now, actions);
       break;
     case 'icmp':
       if (d.icmpAnswered) {
         enter(d, 'unresponsive', now);
         d.unresponsiveRounds++;
       }
-      else if (now - d.stageSince >= t.icmpTimeoutMs) startDisk();
+      else if (now - d.stageSince >= t.icmpTimeoutMs) startDisk(d, now, actions);
       break;
     case 'disk':
       // An echo reply that was late (we were descheduled) still proves the machine is up.
@@ -139,16 +128,29 @@ export function detectorTick(d: DetectorState, now: number, t: CoreTiming): Dete
       break;
     case 'unresponsive':
       // Keep asking the machine: if it stops answering too, go on to the disk.
-      if (now - d.stageSince >= silence) startIcmp();
+      if (now - d.stageSince >= silence) startIcmp(d, now, actions);
       break;
     case 'disk_only':
       // Alive on the disk for as long as its slot keeps changing; once it stops, escalate again.
-      if (!diskAliveSince(d, now - t.diskProbeTimeoutMs)) startIcmp();
+      if (!diskAliveSince(d, now - t.diskProbeTimeoutMs)) startIcmp(d, now, actions);
       break;
     case 'dead':
       break;
   }
   return actions;
+}
+
+function startIcmp(d: DetectorState, now: number, actions: DetectorAction[]): void {
+  enter(d, 'icmp', now);
+  d.probeId++;
+  d.icmpAnswered = false;
+  actions.push({ kind: 'icmp', probeId: d.probeId });
+}
+
+function startDisk(d: DetectorState, now: number, actions: DetectorAction[]): void {
+  enter(d, 'disk', now);
+  d.pingSeq++;
+  actions.push({ kind: 'ping', pingSeq: d.pingSeq });
 }
 
 /** Forget a verdict: after a takeover, or when the partner comes back in a way that is not a heartbeat. */

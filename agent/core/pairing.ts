@@ -9,7 +9,7 @@ import {
 import { fenceBeats, mergeOutbox } from './fence.ts';
 import { fenceMargin, leaseUntil, requiredQuietReads, stopLead } from './lease.ts';
 import {
-  driveGroup, groupActive, groupHeld, groupStatus, healthFailed, resetGaveUp, resourceDone,
+  driveGroup, groupActive, groupHeld, groupStatus, healthFailed, resetGaveUp, resourceDone, type GroupRuntime,
 } from './resources.ts';
 import {
   heldGroups, isIsolated, recordSent, sentTime, statusRecord, type NodeState,
@@ -30,6 +30,12 @@ interface Ctx {
   now: number;
   fx: Effect[];
 }
+
+/** While watching the partner, the phase follows the detector's stage (a dead verdict is acted on before this). */
+const PHASE_OF_STAGE: Readonly<Record<DetectorStage, Phase>> = {
+  watching: 'normal', icmp: 'suspecting', disk: 'probing', unresponsive: 'partner_degraded',
+  disk_only: 'partner_degraded', dead: 'probing',
+};
 
 /** Phases whose detector verdicts drive the node's phase. */
 const WATCHING: readonly Phase[] = ['normal', 'suspecting', 'probing', 'partner_degraded'];
@@ -293,8 +299,22 @@ function leaseLost(ctx: Ctx): boolean {
   return left < lead / (renewing ? 2 : 1);
 }
 
+// Predicates over groups live at module level: the simulator calls them millions of times, and a closure built
+// per call costs more than the test itself under tsx.
+function wantedOrHeld(g: GroupRuntime): boolean {
+  return g.target === 'online' || groupHeld(g);
+}
+
+function stopFailed(g: GroupRuntime): boolean {
+  return g.stopFailed;
+}
+
+function groupOnline(g: GroupRuntime): boolean {
+  return groupStatus(g) === 'online';
+}
+
 function wantsOrHolds(s: NodeState): boolean {
-  return Object.values(s.groups).some((g) => g.target === 'online' || groupHeld(g));
+  return Object.values(s.groups).some(wantedOrHeld);
 }
 
 function go(ctx: Ctx, to: Phase, cause: string): void {
@@ -375,7 +395,7 @@ function decide(ctx: Ctx): void {
     s.fencedByTerm = Math.max(s.fencedByTerm, s.partner.outbox.fence!.term);
     if (!isWaitingPhase(s.phase)) return go(ctx, 'fenced', `fenced by the partner (term ${s.fencedByTerm})`);
   }
-  if (Object.values(s.groups).some((g) => g.stopFailed)) {
+  if (Object.values(s.groups).some(stopFailed)) {
     // A resource that will not stop may still hold the disk or the address: only a reset of this machine frees it.
     if (s.phase !== 'self_fenced' && s.phase !== 'fenced') return go(ctx, 'self_fenced', 'a stop failed beyond the limit');
     return;
@@ -424,11 +444,7 @@ function decide(ctx: Ctx): void {
       ) {
         return go(ctx, 'power_fencing', "partner's machine answers ICMP but its agent and disk are silent");
       }
-      const byStage: Record<DetectorStage, Phase> = {
-        watching: 'normal', icmp: 'suspecting', disk: 'probing', unresponsive: 'partner_degraded',
-        disk_only: 'partner_degraded', dead: 'probing',
-      };
-      return go(ctx, byStage[stage], stageCause(stage));
+      return go(ctx, PHASE_OF_STAGE[stage], stageCause(stage));
     }
 
     case 'power_fencing':
@@ -441,7 +457,7 @@ function decide(ctx: Ctx): void {
       return;
 
     case 'taking_over':
-      if (Object.values(s.groups).every((g) => groupStatus(g) === 'online')) {
+      if (Object.values(s.groups).every(groupOnline)) {
         return go(ctx, 'serving_both', 'all groups online');
       }
       retryGivenUpGroups(ctx);
@@ -664,7 +680,7 @@ function startDiskCycleIfDue(ctx: Ctx): void {
 function armWatchdog(ctx: Ctx): void {
   const { s, cfg, now } = ctx;
   let until: number | null = null;
-  if (Object.values(s.groups).some((g) => g.stopFailed)) until = now;
+  if (Object.values(s.groups).some(stopFailed)) until = now;
   // Without any lease in this life (fenced at boot, cleaning up leftovers) there is no deadline to guard.
   else if (s.renewedFrom !== null && Object.values(s.groups).some(groupActive)) until = leaseUntil(s.renewedFrom, cfg.timing);
   if (until !== s.watchdogUntil) {

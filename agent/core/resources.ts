@@ -39,25 +39,36 @@ export function newGroup(id: GroupId, specs: ResourceSpec[]): GroupRuntime {
   };
 }
 
+// These run several times per protocol step: plain loops, no callbacks.
+
 export function groupStatus(g: GroupRuntime): GroupStatus {
-  if (g.stopFailed || g.gaveUpAt !== null || g.resources.some((r) => r.state === 'failed')) return 'failed';
-  if (g.resources.every((r) => r.state === 'online')) return 'online';
-  if (g.resources.every((r) => r.state === 'offline')) return 'offline';
-  return 'partial';
+  if (g.stopFailed || g.gaveUpAt !== null) return 'failed';
+  let online = 0;
+  let offline = 0;
+  for (const r of g.resources) {
+    if (r.state === 'failed') return 'failed';
+    if (r.state === 'online') online++;
+    else if (r.state === 'offline') offline++;
+  }
+  if (online === g.resources.length) return 'online';
+  return offline === g.resources.length ? 'offline' : 'partial';
 }
 
 /** Anything not offline may hold the disk, the address or a server process: it counts as owned. */
 export function groupHeld(g: GroupRuntime): boolean {
-  return g.resources.some((r) => r.state !== 'offline');
+  for (const r of g.resources) if (r.state !== 'offline') return true;
+  return false;
 }
 
 /** Something this agent has started or adopted (not merely possibly left over from a previous run). */
 export function groupActive(g: GroupRuntime): boolean {
-  return g.resources.some((r) => r.state !== 'offline' && r.state !== 'unknown');
+  for (const r of g.resources) if (r.state !== 'offline' && r.state !== 'unknown') return true;
+  return false;
 }
 
 export function groupBusy(g: GroupRuntime): boolean {
-  return g.resources.some((r) => r.state === 'online_pending' || r.state === 'offline_pending');
+  for (const r of g.resources) if (r.state === 'online_pending' || r.state === 'offline_pending') return true;
+  return false;
 }
 
 function stopEffect(g: GroupRuntime, r: ResourceRuntime): Effect {

@@ -136,7 +136,9 @@ export function sentTime(s: NodeState, seq: number): number | null {
 }
 
 export function heldGroups(s: NodeState): GroupId[] {
-  return Object.values(s.groups).filter(groupHeld).map((g) => g.id);
+  const held: GroupId[] = [];
+  for (const g of Object.values(s.groups)) if (groupHeld(g)) held.push(g.id);
+  return held;
 }
 
 export function statusRecord(s: NodeState, self: string): StatusRecord {
@@ -156,7 +158,8 @@ export function statusRecord(s: NodeState, self: string): StatusRecord {
 }
 
 export function isIsolated(s: NodeState): boolean {
-  return Object.values(s.links).every((l) => !l.up);
+  for (const l of Object.values(s.links)) if (l.up) return false;
+  return true;
 }
 
 /** A deep copy, for callers that want to keep a state while `step` moves on from it. */
