@@ -6,10 +6,10 @@ import { loadConfig } from '../../config/load.ts';
 import type { PairConfig } from '../../config/schema.ts';
 
 export function registerConfigCommands(program: Command): void {
-  const config = program.command('config').description('Work with the pair configuration file.');
+  const config = program.command('config').description('work with the pair configuration file');
   config
     .command('check')
-    .description('Validate a configuration file and print it with every default filled in.')
+    .description('validate a configuration file and print it with every default filled in')
     .argument('<file>', 'the YAML configuration file')
     .option('--json', 'print the resolved configuration as JSON instead of YAML')
     .action(async (file: string, options: { json?: boolean }) => {
