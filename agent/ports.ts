@@ -1,0 +1,70 @@
+// The small interfaces between the agent's controller and the outside world. Each adapter (UDP heartbeats, ICMP,
+// the disk mailbox, commands, sensors) implements one; the controller only ever talks to these, so the same
+// controller logic runs against real sockets and disks, or against fakes in tests.
+import type { Heartbeat, MailboxView, NetId, Outbox, StatusRecord } from './core/types.ts';
+
+/** Monotonic milliseconds (never the wall clock): what the core's `now` is measured in. */
+export interface Clock {
+  now(): number;
+}
+
+/** What a heartbeat carries besides the core's record: for client watchers, the addresses the sender now serves. */
+export interface HeartbeatExtras {
+  addresses: string[];
+}
+
+export type HeartbeatDropReason =
+  | 'truncated' | 'oversized' | 'magic' | 'version' | 'pair' | 'hmac' | 'malformed' | 'replay' | 'self';
+
+export interface HeartbeatTransport {
+  /** Binds the sockets; `onHeartbeat` gets every authentic, fresh heartbeat from the partner with its network. */
+  start(onHeartbeat: (net: NetId, hb: Heartbeat, extras: HeartbeatExtras) => void): Promise<void>;
+  /** Sends on every network: to the partner's address there, and to that network's broadcast address. */
+  send(hb: Heartbeat, extras: HeartbeatExtras): void;
+  /** Packets dropped so far, by reason. */
+  drops(): Record<HeartbeatDropReason, number>;
+  close(): Promise<void>;
+}
+
+export interface IcmpProber {
+  /** Sends one echo request to the partner on `net`; calls `onReply` if the reply comes within `timeoutMs`. */
+  probe(net: NetId, timeoutMs: number, onReply: () => void): void;
+  close(): void;
+}
+
+export interface MailboxWrite {
+  slot: StatusRecord;
+  outbox: Outbox;
+}
+
+export interface Mailbox {
+  /**
+   * One cycle: write our slot and the partner's inbox (when `write` is given, each verified by reading it back),
+   * then read the four sectors that concern us. Rejects on an I/O error, a corrupt or foreign sector we would have
+   * to act on, or when `deadlineMs` passes (the I/O runs off the event loop, so a hung disk delays nothing else).
+   */
+  cycle(write: MailboxWrite | null, deadlineMs: number): Promise<MailboxView>;
+  close(): Promise<void>;
+}
+
+export interface CommandResult {
+  argv: string[];
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+  timedOut: boolean;
+  dryRun: boolean;
+}
+
+export interface CommandRunner {
+  /** Runs argv (never through a shell); resolves with the result, whatever the exit code. */
+  run(argv: string[], opts?: { timeoutMs?: number; input?: string }): Promise<CommandResult>;
+}
+
+/** The machine's watchdog: resets the machine at `until` (monotonic ms) unless armed again; null disarms it. */
+export interface Watchdog {
+  arm(until: number | null): void;
+  close(): void;
+}
