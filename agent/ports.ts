@@ -1,7 +1,9 @@
 // The small interfaces between the agent's controller and the outside world. Each adapter (UDP heartbeats, ICMP,
 // the disk mailbox, commands, sensors) implements one; the controller only ever talks to these, so the same
 // controller logic runs against real sockets and disks, or against fakes in tests.
-import type { Heartbeat, MailboxView, NetId, Outbox, StatusRecord } from './core/types.ts';
+import type {
+  GroupId, Heartbeat, MailboxView, NetId, Outbox, ResourceKind, StatusRecord,
+} from './core/types.ts';
 
 /** Monotonic milliseconds (never the wall clock): what the core's `now` is measured in. */
 export interface Clock {
@@ -68,3 +70,13 @@ export interface Watchdog {
   arm(until: number | null): void;
   close(): void;
 }
+
+/** Carries out one start or stop of one resource of a group; idempotent, as OCF resource agents are. */
+export interface ResourceDriver {
+  run(group: GroupId, resource: string, kind: ResourceKind, op: 'start' | 'stop'): Promise<{ ok: boolean; error?: string }>;
+}
+
+/** Powers the partner off through its management board (the configured fence command) and confirms it. */
+export type FenceAction = () => Promise<{ ok: boolean; error?: string }>;
+
+export type LogFn = (level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;

@@ -108,6 +108,8 @@ const resolvedPairSchema = strictObject({
   heartbeatPort: z.int().min(1).max(65535).default(7405),
   reintegrate: z.enum(['manual', 'auto']).default('manual'),
   controlSocket: absolutePath.default('/run/hanfs/agent.sock'),
+  stateDir: absolutePath.default('/var/lib/hanfs'),
+  watchdog: absolutePathOrNull.default(null),
   log: logSchema.prefault({}),
   timing: timingSchema.prefault({}),
   resources: resourcesSchema.prefault({}),

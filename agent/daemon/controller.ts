@@ -1,0 +1,182 @@
+// The agent's controller: owns the clock and the tick timer, turns what the adapters report into core events, and
+// carries out the core's effects through the adapters. All protocol decisions are the core's; this file only wires.
+import { groupStatus } from '../core/resources.ts';
+import { step } from '../core/pairing.ts';
+import { initialState, type NodeState } from '../core/state.ts';
+import type { CoreConfig, CoreEvent, Effect, GroupId, NetId } from '../core/types.ts';
+import type {
+  Clock, FenceAction, HeartbeatExtras, HeartbeatTransport, IcmpProber, LogFn, Mailbox, ResourceDriver, Watchdog,
+} from '../ports.ts';
+
+export interface LinkSource {
+  /** Links whose state changed since the last call (the first call reports all). Cheap: read on every tick. */
+  poll(): Array<{ net: NetId; up: boolean }>;
+}
+
+export interface ControllerDeps {
+  core: CoreConfig;
+  generation: number;
+  clock: Clock;
+  transport: HeartbeatTransport;
+  prober: IcmpProber;
+  mailbox: Mailbox;
+  resources: ResourceDriver;
+  watchdog: Watchdog;
+  fence: FenceAction | null;
+  links: LinkSource;
+  extras: (owns: readonly GroupId[]) => HeartbeatExtras;
+  log: LogFn;
+  /** How often the core is stepped without news: a fraction of the shortest protocol interval. */
+  tickMs: number;
+}
+
+export class Controller {
+  private state: NodeState;
+  private timer: NodeJS.Timeout | null = null;
+  private queue: CoreEvent[] = [];
+  private stepping = false;
+  private stopped = false;
+  private readonly startedAt: number;
+  /** The reports of the step being run, so that a command can answer with what the core said. */
+  private reports: string[] = [];
+
+  constructor(private readonly d: ControllerDeps) {
+    this.startedAt = d.clock.now();
+    this.state = initialState(d.core, this.startedAt, d.generation);
+  }
+
+  async start(): Promise<void> {
+    await this.d.transport.start((net, hb) => this.dispatch({ type: 'heartbeat', net, hb }));
+    this.d.log('info', 'agent started', { node: this.d.core.self, generation: this.d.generation });
+    this.tick();
+    this.timer = setInterval(() => this.tick(), this.d.tickMs);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.d.prober.close();
+    this.d.watchdog.close();
+    await Promise.allSettled([this.d.transport.close(), this.d.mailbox.close()]);
+  }
+
+  /** Feeds one event to the core; events raised while a step runs wait their turn, so steps never nest. */
+  dispatch(ev: CoreEvent): string[] {
+    if (this.stopped) return [];
+    this.queue.push(ev);
+    if (this.stepping) return [];
+    this.stepping = true;
+    const said: string[] = [];
+    try {
+      for (let next = this.queue.shift(); next; next = this.queue.shift()) {
+        this.reports = [];
+        const r = step(this.d.core, this.state, next, this.d.clock.now());
+        this.state = r.state;
+        for (const fx of r.effects) this.effect(fx);
+        said.push(...this.reports);
+      }
+    } finally {
+      this.stepping = false;
+    }
+    return said;
+  }
+
+  /** An operator command: the answer is what the core reported while handling it. */
+  command(command: 'reintegrate' | 'takeover' | 'release'): string[] {
+    const said = this.dispatch({ type: 'command', command });
+    return said.length > 0 ? said : [`${command}: accepted`];
+  }
+
+  private tick(): void {
+    for (const change of this.d.links.poll()) this.dispatch({ type: 'link', ...change });
+    this.dispatch({ type: 'tick' });
+  }
+
+  private effect(fx: Effect): void {
+    const d = this.d;
+    switch (fx.type) {
+      case 'send_heartbeat':
+        d.transport.send(fx.hb, d.extras(fx.hb.status.owns));
+        return;
+      case 'icmp_probe':
+        d.prober.probe(fx.net, d.core.timing.icmpTimeoutMs, () =>
+          this.dispatch({ type: 'icmp_reply', net: fx.net, probeId: fx.probeId }));
+        return;
+      case 'disk_cycle':
+        d.mailbox.cycle(fx.write, d.core.timing.diskIoTimeoutMs).then(
+          (view) => this.dispatch({ type: 'disk_done', opId: fx.opId, ok: true, view }),
+          (err: Error) => this.dispatch({ type: 'disk_done', opId: fx.opId, ok: false, error: err.message }),
+        );
+        return;
+      case 'start_resource':
+      case 'stop_resource': {
+        const op = fx.type === 'start_resource' ? 'start' : 'stop';
+        d.resources.run(fx.group, fx.resource, fx.kind, op).then(
+          (r) => this.dispatch({ type: 'resource_done', group: fx.group, resource: fx.resource, op, ok: r.ok, error: r.error }),
+          (err: Error) => this.dispatch({ type: 'resource_done', group: fx.group, resource: fx.resource, op, ok: false, error: err.message }),
+        );
+        return;
+      }
+      case 'watchdog':
+        d.watchdog.arm(fx.until);
+        return;
+      case 'run_fence_command':
+        if (!d.fence) {
+          this.dispatch({ type: 'fence_command_done', ok: false, error: 'no fence command configured' });
+          return;
+        }
+        d.fence().then(
+          (r) => this.dispatch({ type: 'fence_command_done', ok: r.ok, error: r.error }),
+          (err: Error) => this.dispatch({ type: 'fence_command_done', ok: false, error: err.message }),
+        );
+        return;
+      case 'transition':
+        d.log('info', `${fx.from} → ${fx.to}: ${fx.cause}`, { event: 'transition', from: fx.from, to: fx.to, cause: fx.cause });
+        return;
+      case 'report':
+        this.reports.push(fx.message);
+        d.log(fx.level, fx.message, { event: 'report' });
+        return;
+    }
+  }
+
+  /** What `hanfs status` shows: plain data, ages in ms relative to now. */
+  status(): Record<string, unknown> {
+    const s = this.state;
+    const now = this.d.clock.now();
+    const age = (t: number | null) => (t === null ? null : Math.round(now - t));
+    return {
+      node: this.d.core.self,
+      partner: this.d.core.partner,
+      generation: s.gen,
+      phase: s.phase,
+      phaseAgeMs: age(s.phaseSince),
+      cause: s.cause,
+      uptimeMs: age(this.startedAt),
+      lease: {
+        renewedAgoMs: age(s.renewedFrom),
+        leftMs: s.renewedFrom === null ? null : Math.round(s.renewedFrom + this.d.core.timing.selfFenceLeaseMs - now),
+      },
+      detector: {
+        stage: s.detector.stage,
+        stageAgeMs: age(s.detector.stageSince),
+        networks: Object.fromEntries(Object.entries(s.detector.heardAt).map(([net, at]) => [
+          net, { heard: s.detector.netUp[net] ?? false, lastHeardAgoMs: age(at ?? null) },
+        ])),
+        partnerOnDiskAgoMs: age(s.detector.diskAliveAt),
+      },
+      links: Object.fromEntries(Object.entries(s.links).map(([net, l]) => [net, l.up ? 'up' : 'down'])),
+      partnerStatus: s.partner.status,
+      lastEvidenceAgoMs: age(s.partner.lastEvidenceAt),
+      fence: { placed: s.out.fence, fencedByTerm: s.fencedByTerm, maxTerm: s.maxTerm },
+      groups: Object.fromEntries(Object.values(s.groups).map((g) => [g.id, {
+        target: g.target,
+        status: groupStatus(g),
+        resources: g.resources.map((r) => ({ name: r.spec.name, state: r.state, lastError: r.lastError })),
+      }])),
+      mailbox: { consecutiveFailures: s.disk.failures },
+      heartbeatDrops: this.d.transport.drops(),
+    };
+  }
+}

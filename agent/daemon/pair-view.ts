@@ -1,0 +1,79 @@
+// This node's view of the pair's configuration: its partner, its two networks (named by subnet) with the partner's
+// address on each, and the core's configuration derived from it.
+import { addressOf, broadcastOf, subnetOf } from '../../config/ipv4.ts';
+import type { NodeConfig, PairConfig } from '../../config/schema.ts';
+import { RESOURCE_ORDER, type CoreConfig, type NetId } from '../core/types.ts';
+
+export interface NetworkView {
+  /** The subnet, e.g. "198.51.100.0/24": the same network has the same name on both nodes. */
+  net: NetId;
+  iface: string;
+  localAddress: string;
+  prefix: number;
+  partnerAddress: string;
+  broadcast: string;
+}
+
+export interface PairView {
+  pair: PairConfig;
+  self: string;
+  partner: string;
+  selfIndex: 0 | 1;
+  nodes: [string, string];
+  selfNode: NodeConfig;
+  partnerNode: NodeConfig;
+  /** Our primary network first (it carries our service address), then our secondary. */
+  networks: [NetworkView, NetworkView];
+}
+
+export function pairView(pair: PairConfig, self: string): PairView {
+  const nodes = Object.keys(pair.nodes) as [string, string];
+  const selfIndex = nodes.indexOf(self) as 0 | 1;
+  if (selfIndex < 0) throw new Error(`node ${self} is not in the pair (${nodes.join(', ')})`);
+  const partner = nodes[1 - selfIndex]!;
+  const selfNode = pair.nodes[self]!;
+  const partnerNode = pair.nodes[partner]!;
+  // Our primary subnet is the partner's secondary, and the other way round (the config rules check it).
+  const network = (mine: NodeConfig['primary'], theirs: NodeConfig['primary']): NetworkView => ({
+    net: subnetOf(mine.address),
+    iface: mine.interface,
+    localAddress: addressOf(mine.address),
+    prefix: Number(mine.address.split('/')[1]),
+    partnerAddress: addressOf(theirs.address),
+    broadcast: broadcastOf(mine.address),
+  });
+  return {
+    pair, self, partner, selfIndex, nodes, selfNode, partnerNode,
+    networks: [network(selfNode.primary, partnerNode.secondary), network(selfNode.secondary, partnerNode.primary)],
+  };
+}
+
+/** Every group has one resource of each kind; a kind covers all of the group's disks or exports. */
+export function coreConfigFor(v: PairView): CoreConfig {
+  const resources = RESOURCE_ORDER.map((kind) => ({ name: kind, kind }));
+  const t = v.pair.timing;
+  return {
+    self: v.self,
+    partner: v.partner,
+    selfWinsTies: v.selfIndex === 0,
+    networks: v.networks.map((n) => n.net),
+    timing: {
+      heartbeatIntervalMs: t.heartbeatIntervalMs,
+      missesBeforeSuspicion: t.missesBeforeSuspicion,
+      icmpTimeoutMs: t.icmpTimeoutMs,
+      diskIntervalMs: t.diskIntervalMs,
+      diskIoTimeoutMs: t.diskIoTimeoutMs,
+      diskProbeTimeoutMs: t.diskProbeTimeoutMs,
+      selfFenceLeaseMs: t.selfFenceLeaseMs,
+    },
+    reintegrate: v.pair.reintegrate,
+    restartLimit: v.pair.resources.restartLimit,
+    hasFenceCommand: v.pair.fenceCommand !== null,
+    groups: { [v.nodes[0]]: resources, [v.nodes[1]]: resources },
+  };
+}
+
+/** The service addresses of the groups a node owns: what client watchers need to know from its heartbeats. */
+export function serviceAddresses(v: PairView, groups: readonly string[]): string[] {
+  return groups.map((g) => addressOf(v.pair.nodes[g]!.primary.address));
+}
