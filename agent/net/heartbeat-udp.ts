@@ -1,0 +1,132 @@
+// Heartbeats over UDP on both networks: the agent's HeartbeatTransport. Every packet is checked here (MAC, pair,
+// sender, freshness) before the core sees it, so a forged, foreign, stale or garbled packet can never count as the
+// partner being alive.
+import { createSocket, type Socket } from 'node:dgram';
+import { inSubnet } from '../../config/ipv4.ts';
+import type { Heartbeat, NetId } from '../core/types.ts';
+import type { HeartbeatDropReason, HeartbeatExtras, HeartbeatTransport } from '../ports.ts';
+import { decodeHeartbeat, encodeHeartbeat, type HeartbeatContext } from './heartbeat-codec.ts';
+import { ThrottledLog, type HeartbeatLog } from './heartbeat-log.ts';
+import { ReplayGuard } from './heartbeat-replay.ts';
+import { NetworkSender, type HeartbeatNetwork } from './heartbeat-sender.ts';
+import { bindSocket, closeSocket, errorCode } from './heartbeat-socket.ts';
+
+export interface UdpHeartbeatsOptions {
+  /** ctx.nodes[selfIndex] is this node. */
+  ctx: HeartbeatContext;
+  selfIndex: 0 | 1;
+  /** The port this node listens on, on every address. */
+  port: number;
+  /** The port the partner listens on: `port` unless both nodes run on one machine, as in the tests. */
+  partnerPort?: number;
+  networks: HeartbeatNetwork[];
+  log: HeartbeatLog;
+  /** Monotonic ms, for the rate limit of log lines. */
+  now: () => number;
+}
+
+type OnHeartbeat = (net: NetId, hb: Heartbeat, extras: HeartbeatExtras) => void;
+
+export class UdpHeartbeats implements HeartbeatTransport {
+  private readonly self: string;
+  private readonly problems: ThrottledLog;
+  private readonly senders: NetworkSender[];
+  private readonly guard = new ReplayGuard();
+  private readonly dropped: Record<HeartbeatDropReason, number> = {
+    truncated: 0, oversized: 0, magic: 0, version: 0, pair: 0, hmac: 0, malformed: 0, replay: 0, self: 0,
+  };
+  private receiver: Socket | null = null;
+  private onHeartbeat: OnHeartbeat | null = null;
+
+  constructor(private readonly opts: UdpHeartbeatsOptions) {
+    this.self = opts.ctx.nodes[opts.selfIndex];
+    this.problems = new ThrottledLog(opts.log, opts.now);
+    const partnerPort = opts.partnerPort ?? opts.port;
+    this.senders = opts.networks.map((network) => new NetworkSender(network, partnerPort, this.problems));
+  }
+
+  /** Rejects if the receiving port cannot be bound; a sender whose address is missing retries on its own. */
+  async start(onHeartbeat: OnHeartbeat): Promise<void> {
+    if (this.receiver) throw new Error('heartbeat transport already started');
+    // Bound to the wildcard address: a socket bound to a unicast address does not receive broadcasts.
+    const receiver = createSocket({ type: 'udp4', reuseAddr: true });
+    this.receiver = receiver;
+    this.onHeartbeat = onHeartbeat;
+    receiver.on('message', (packet, source) => this.receive(packet, source.address));
+    try {
+      await bindSocket(receiver, this.opts.port, '0.0.0.0');
+    } catch (err) {
+      this.receiver = null;
+      await closeSocket(receiver);
+      throw new Error(`cannot listen for heartbeats on UDP port ${this.opts.port}: ${errorCode(err)}`);
+    }
+    receiver.on('error', (err) => this.problems.note(
+      'receive', 'warn', 'heartbeat receiver socket error', { port: this.opts.port, error: errorCode(err) },
+    ));
+    await Promise.all(this.senders.map((sender) => sender.bind()));
+  }
+
+  /** Never throws: a heartbeat that cannot be encoded or sent is logged, and the next one tries again. */
+  send(hb: Heartbeat, extras: HeartbeatExtras): void {
+    let packet: Buffer;
+    try {
+      packet = encodeHeartbeat(this.opts.ctx, hb, extras);
+    } catch (err) {
+      this.problems.note('encode', 'error', 'cannot encode a heartbeat', { error: errorCode(err) });
+      return;
+    }
+    for (const sender of this.senders) sender.send(packet);
+  }
+
+  drops(): Record<HeartbeatDropReason, number> {
+    return { ...this.dropped };
+  }
+
+  async close(): Promise<void> {
+    const receiver = this.receiver;
+    this.receiver = null;
+    this.onHeartbeat = null;
+    await Promise.all([
+      ...this.senders.map((sender) => sender.close()),
+      receiver ? closeSocket(receiver) : undefined,
+    ]);
+  }
+
+  private receive(packet: Buffer, source: string): void {
+    const network = this.opts.networks.find((n) => inSubnet(source, `${n.localAddress}/${n.prefix}`));
+    if (!network) return this.drop('malformed', source);
+    const decoded = decodeHeartbeat(this.opts.ctx, packet);
+    if (!decoded.ok) return this.drop(decoded.reason, source);
+    const { hb, extras } = decoded;
+    if (hb.from === this.self) {
+      // Our own broadcasts come back to us, which is no fault. The same from another address is a partner that
+      // takes itself for us (started with the wrong --node, or two pairs sharing one secret and pair id).
+      if (!this.isOwnAddress(source)) this.drop('self', source);
+      return;
+    }
+    const freshness = this.guard.check(network.net, hb);
+    if (freshness === 'replay') return this.drop('replay', source);
+    if (freshness === 'duplicate') return;
+    this.deliver(network.net, hb, extras);
+  }
+
+  private deliver(net: NetId, hb: Heartbeat, extras: HeartbeatExtras): void {
+    try {
+      this.onHeartbeat?.(net, hb, extras);
+    } catch (err) {
+      // A packet must not be able to crash the agent; the error is the receiver's, and is logged as such.
+      this.problems.note('deliver', 'error', 'the heartbeat handler failed', {
+        net, error: err instanceof Error ? err.stack ?? err.message : String(err),
+      });
+    }
+  }
+
+  private drop(reason: HeartbeatDropReason, source: string): void {
+    this.dropped[reason]++;
+    this.problems.note(`drop:${reason}`, 'warn', `dropped heartbeat packets (${reason})`, { reason, source });
+  }
+
+  private isOwnAddress(address: string): boolean {
+    return this.opts.networks.some((n) => n.localAddress === address);
+  }
+}
