@@ -1,0 +1,39 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { processAlive } from '../../agent/sensors/process-alive.ts';
+
+test('a live process is alive', () => {
+  assert.is(processAlive(process.pid), true);
+});
+
+test('an exited and reaped process is dead; nonsense PIDs are dead', async () => {
+  const child = spawn('true');
+  await once(child, 'exit');
+  assert.is(processAlive(child.pid!), false);
+  assert.is(processAlive(0), false);
+  assert.is(processAlive(-1), false);
+  assert.is(processAlive(1.5), false);
+});
+
+test('a zombie is dead, although kill -0 still succeeds on it', async () => {
+  // sh starts `true` in the background and becomes `sleep`, which never reaps it: `true` stays a zombie.
+  const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  try {
+    const [line] = (await once(parent.stdout, 'data')) as [Buffer];
+    const zombie = Number(line.toString().trim());
+    const until = Date.now() + 2_000;
+    while (!/^State:\s*Z/m.test(readFileSync(`/proc/${zombie}/status`, 'utf8'))) {
+      if (Date.now() > until) throw new Error(`process ${zombie} did not become a zombie`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    process.kill(zombie, 0);
+    assert.is(processAlive(zombie), false);
+  } finally {
+    parent.kill('SIGKILL');
+  }
+});
+
+test.run();
