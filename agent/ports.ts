@@ -74,6 +74,10 @@ export interface Watchdog {
 /** Carries out one start or stop of one resource of a group; idempotent, as OCF resource agents are. */
 export interface ResourceDriver {
   run(group: GroupId, resource: string, kind: ResourceKind, op: 'start' | 'stop'): Promise<{ ok: boolean; error?: string }>;
+  /** Cheap liveness of what it started (read on every tick: no child processes), e.g. an NFS server that died. */
+  monitor(): Array<{ group: GroupId; resource: string; ok: boolean; detail: string }>;
+  /** Resolves once background work (gratuitous ARP announcements) is done: awaited before the agent exits. */
+  idle(): Promise<void>;
 }
 
 /** Powers the partner off through its management board (the configured fence command) and confirms it. */

@@ -28,7 +28,7 @@ export const profileCommands: Readonly<Record<NfsProfile, CommandTable>> = {
     exportRemove: ['exportfs', '-u', '{clients}:{path}'],
     serverStart: ['rpc.nfsd', '8'],
     serverStop: ['rpc.nfsd', '0'],
-    notify: ['sm-notify', '-f', '-v', '{address}'],
+    notify: ['sm-notify', '-f', '-v', '{ip}'],
   },
 };
 

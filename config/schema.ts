@@ -109,6 +109,7 @@ const resolvedPairSchema = strictObject({
   reintegrate: z.enum(['manual', 'auto']).default('manual'),
   controlSocket: absolutePath.default('/run/hanfs/agent.sock'),
   stateDir: absolutePath.default('/var/lib/hanfs'),
+  runDir: absolutePath.default('/run/hanfs'),
   watchdog: absolutePathOrNull.default(null),
   log: logSchema.prefault({}),
   timing: timingSchema.prefault({}),

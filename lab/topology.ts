@@ -21,12 +21,13 @@ interface Port {
 }
 
 export const SERVICE_ADDRESS = { server1: '198.51.100.11/24', server2: '203.0.113.12/24' } as const;
+export const SECONDARY_ADDRESS = { server1: '203.0.113.11/24', server2: '198.51.100.12/24' } as const;
 
 export const PORTS: readonly Port[] = [
   { node: 'server1', iface: 'pri', net: 'neta', port: 's1', address: null },
-  { node: 'server1', iface: 'sec', net: 'netb', port: 's1', address: '203.0.113.11/24' },
+  { node: 'server1', iface: 'sec', net: 'netb', port: 's1', address: SECONDARY_ADDRESS.server1 },
   { node: 'server2', iface: 'pri', net: 'netb', port: 's2', address: null },
-  { node: 'server2', iface: 'sec', net: 'neta', port: 's2', address: '198.51.100.12/24' },
+  { node: 'server2', iface: 'sec', net: 'neta', port: 's2', address: SECONDARY_ADDRESS.server2 },
   { node: 'client1', iface: 'neta', net: 'neta', port: 'c1', address: '198.51.100.50/24' },
   { node: 'client1', iface: 'netb', net: 'netb', port: 'c1', address: '203.0.113.50/24' },
 ];

@@ -2,12 +2,13 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.ts';
 import { askControl } from '../daemon/control-socket.ts';
+import { DEFAULT_CONFIG } from './defaults.ts';
 
 export function registerStatusCommand(program: Command): void {
   program
     .command('status')
     .description("show the local agent's view of the pair as JSON (from its control socket)")
-    .option('--config <file>', 'the pair configuration (for the socket path)', '/etc/hanfs/pair.yaml')
+    .option('--config <file>', 'the pair configuration, for the socket path (default: $HANFS_CONFIG or /etc/hanfs/pair.yaml)', DEFAULT_CONFIG)
     .option('--socket <path>', 'the control socket, instead of the one in the configuration')
     .action(async (opts: { config: string; socket?: string }) => {
       try {

@@ -58,7 +58,7 @@ export class Controller {
     this.timer = null;
     this.d.prober.close();
     this.d.watchdog.close();
-    await Promise.allSettled([this.d.transport.close(), this.d.mailbox.close()]);
+    await Promise.allSettled([this.d.transport.close(), this.d.mailbox.close(), this.d.resources.idle()]);
   }
 
   /** Feeds one event to the core; events raised while a step runs wait their turn, so steps never nest. */
@@ -90,6 +90,7 @@ export class Controller {
 
   private tick(): void {
     for (const change of this.d.links.poll()) this.dispatch({ type: 'link', ...change });
+    for (const h of this.d.resources.monitor()) if (!h.ok) this.dispatch({ type: 'health', ...h });
     this.dispatch({ type: 'tick' });
   }
 

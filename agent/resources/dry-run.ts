@@ -10,4 +10,10 @@ export class DryRunResources implements ResourceDriver {
     this.log('info', `dry run: would ${op} ${group}/${resource}`, { event: 'resource', group, resource, kind, op, dryRun: true });
     return { ok: true };
   }
+
+  monitor(): [] {
+    return [];
+  }
+
+  async idle(): Promise<void> {}
 }

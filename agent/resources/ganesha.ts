@@ -1,0 +1,119 @@
+// The ganesha profile: one NFS-Ganesha process per group (an NFS virtual server bound to the group's service
+// address), its exports in its own generated config, and no NSM (NFSv4 only: clients reclaim during grace).
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { addressOf } from '../../config/ipv4.ts';
+import type { GroupId } from '../core/types.ts';
+import { processAlive } from '../sensors/process-alive.ts';
+import { commandArgv, groupConfig, type ResourceContext } from './context.ts';
+import { spawnDetachedDaemon } from './detached-daemon.ts';
+import { ganeshaConfig, ganeshaPaths, recoveryRoot, type GaneshaPaths } from './ganesha-config.ts';
+import { logSize, startupErrors } from './ganesha-log.ts';
+import type { NfsProfile, ServerHealth } from './nfs-profile.ts';
+import { processListensOn } from './tcp-listen.ts';
+import { terminateProcesses } from './terminate.ts';
+
+const NFS_PORT = 2049;
+/** Ganesha answers within 0.04–0.2 s here; a server not listening after this is not coming. */
+const LISTEN_WAIT_MS = 10_000;
+const LISTEN_POLL_MS = 20;
+/** Between SIGTERM and SIGKILL at stop; a clean shutdown took about 50 ms in the lab. */
+const STOP_GRACE_MS = 5_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class GaneshaProfile implements NfsProfile {
+  /** The Ganesha PID of each group this agent started or adopted, until it stops it. */
+  private readonly pids = new Map<GroupId, number>();
+
+  constructor(private readonly ctx: ResourceContext) {}
+
+  async startServer(group: GroupId): Promise<void> {
+    const running = await this.findRunning(group);
+    if (running !== null) {
+      this.pids.set(group, running);
+      this.ctx.log('info', `Ganesha of group ${group} already runs (PID ${running}): adopted`, { event: 'resource', group, pid: running });
+      return;
+    }
+    const node = groupConfig(this.ctx, group);
+    const paths = ganeshaPaths(this.ctx.runDir, group);
+    await mkdir(paths.krbDir, { recursive: true });
+    // Ganesha creates the levels below its RecoveryRoot, not the root itself.
+    await mkdir(recoveryRoot(node), { recursive: true });
+    await writeFile(paths.configFile, ganeshaConfig(this.ctx.view.pair.nfs, node, paths));
+    const logStart = await logSize(paths.logFile);
+    const started = await spawnDetachedDaemon(this.startArgv(paths));
+    if ('error' in started) throw new Error(started.error);
+    this.pids.set(group, started.pid);
+    this.ctx.log('info', `started Ganesha of group ${group} (PID ${started.pid})`, { event: 'resource', group, pid: started.pid });
+    try {
+      await this.waitListening(started.pid, addressOf(node.primary.address), () => startupErrors(paths.logFile, logStart));
+    } catch (err) {
+      this.pids.delete(group);
+      throw err;
+    }
+  }
+
+  async stopServer(group: GroupId): Promise<void> {
+    const pid = await this.findRunning(group);
+    if (pid !== null && (await terminateProcesses([pid], STOP_GRACE_MS)).length > 0) {
+      throw new Error(`Ganesha of group ${group} (PID ${pid}) still runs after SIGTERM and SIGKILL`);
+    }
+    this.pids.delete(group);
+  }
+
+  /** The exports are in the server's own config: they are up exactly when the server is. */
+  async startExports(group: GroupId): Promise<void> {
+    if ((await this.findRunning(group)) === null) {
+      throw new Error(`Ganesha of group ${group} is not running, so neither are its exports`);
+    }
+  }
+
+  async stopExports(): Promise<void> {}
+
+  async notifyClients(): Promise<void> {}
+
+  serverHealth(): ServerHealth[] {
+    return [...this.pids].map(([group, pid]) => {
+      const ok = processAlive(pid);
+      return { group, ok, detail: ok ? `Ganesha PID ${pid} runs` : `Ganesha of group ${group} (PID ${pid}) has died` };
+    });
+  }
+
+  private startArgv(paths: GaneshaPaths): string[] {
+    return commandArgv(this.ctx, 'start', { configFile: paths.configFile, logFile: paths.logFile, pidFile: paths.pidFile });
+  }
+
+  /**
+   * The live Ganesha of this group: the PID we remember or the one in its pid file (after an agent restart), if
+   * that process runs the start command's program with this group's config file (a PID may have been reused).
+   */
+  private async findRunning(group: GroupId): Promise<number | null> {
+    const paths = ganeshaPaths(this.ctx.runDir, group);
+    const program = this.startArgv(paths)[0] ?? '';
+    const fromPidFile = Number((await readFile(paths.pidFile, 'utf8').catch(() => '')).trim());
+    for (const pid of new Set([this.pids.get(group), fromPidFile])) {
+      if (pid !== undefined && processAlive(pid) && (await runsProgram(pid, program, paths.configFile))) return pid;
+    }
+    return null;
+  }
+
+  /** Until the new server listens on its address; if it exits or never listens, fails with what its log says. */
+  private async waitListening(pid: number, ip: string, logErrors: () => Promise<string>): Promise<void> {
+    const until = Date.now() + LISTEN_WAIT_MS;
+    for (;;) {
+      if (!processAlive(pid)) throw new Error(`Ganesha (PID ${pid}) exited while starting; ${await logErrors()}`);
+      if (await processListensOn(pid, ip, NFS_PORT)) return;
+      if (Date.now() >= until) {
+        await terminateProcesses([pid], STOP_GRACE_MS);
+        throw new Error(`Ganesha (PID ${pid}) was not listening on ${ip}:${NFS_PORT} after ${LISTEN_WAIT_MS / 1000} s; ${await logErrors()}`);
+      }
+      await sleep(LISTEN_POLL_MS);
+    }
+  }
+}
+
+async function runsProgram(pid: number, program: string, configFile: string): Promise<boolean> {
+  const args = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
+  return basename(args[0] ?? '') === basename(program) && args.includes(configFile);
+}

@@ -1,0 +1,64 @@
+// The knfsd profile: the kernel's NFS server, started and stopped with rpc.nfsd, exports added and removed one by
+// one with exportfs, and NSM reboot notifications with sm-notify (NFSv3 clients reclaim their locks on them).
+// One kernel server serves every group this node holds, so it stops only with the last of them.
+import { addressOf } from '../../config/ipv4.ts';
+import type { ExportConfig } from '../../config/schema.ts';
+import type { GroupId } from '../core/types.ts';
+import { commandFailed, commandSucceeded } from '../exec/templates.ts';
+import { COMMAND_TIMEOUT_MS, commandArgv, groupConfig, runOrFail, type ResourceContext } from './context.ts';
+import type { NfsProfile, ServerHealth } from './nfs-profile.ts';
+
+/** exportfs -o options of one export: sync, because a reply must not promise data a failover would lose. */
+export function knfsdExportOptions(exp: ExportConfig): string {
+  return [exp.access, exp.squash === 'none' ? 'no_root_squash' : 'root_squash', 'sync', 'no_subtree_check'].join(',');
+}
+
+function exportValues(exp: ExportConfig): Record<string, string> {
+  return { options: knfsdExportOptions(exp), clients: exp.clients, path: exp.path };
+}
+
+export class KnfsdProfile implements NfsProfile {
+  /** Groups whose NFS server resource is started on this node. */
+  private readonly serving = new Set<GroupId>();
+
+  constructor(private readonly ctx: ResourceContext) {}
+
+  async startServer(group: GroupId): Promise<void> {
+    await runOrFail(this.ctx, commandArgv(this.ctx, 'serverStart', {}), COMMAND_TIMEOUT_MS.nfsAdmin);
+    this.serving.add(group);
+  }
+
+  async stopServer(group: GroupId): Promise<void> {
+    this.serving.delete(group);
+    if (this.serving.size > 0) {
+      this.ctx.log('info', `kernel NFS server left running for group ${[...this.serving].join(', ')}`, { event: 'resource', group });
+      return;
+    }
+    await runOrFail(this.ctx, commandArgv(this.ctx, 'serverStop', {}), COMMAND_TIMEOUT_MS.nfsAdmin);
+  }
+
+  async startExports(group: GroupId): Promise<void> {
+    for (const exp of groupConfig(this.ctx, group).exports) {
+      await runOrFail(this.ctx, commandArgv(this.ctx, 'exportAdd', exportValues(exp)), COMMAND_TIMEOUT_MS.nfsAdmin);
+    }
+  }
+
+  async stopExports(group: GroupId): Promise<void> {
+    for (const exp of [...groupConfig(this.ctx, group).exports].reverse()) {
+      const result = await this.ctx.runner.run(commandArgv(this.ctx, 'exportRemove', exportValues(exp)), { timeoutMs: COMMAND_TIMEOUT_MS.nfsAdmin });
+      // exportfs -u of an export that is not there says so ("Could not find '*:/srv' to unexport."): already stopped.
+      if (!commandSucceeded(result) && !/could not find/i.test(result.stderr)) throw new Error(commandFailed(result));
+    }
+  }
+
+  async notifyClients(group: GroupId): Promise<void> {
+    // sm-notify -v takes the address to send from, without a prefix length.
+    const ip = addressOf(groupConfig(this.ctx, group).primary.address);
+    await runOrFail(this.ctx, commandArgv(this.ctx, 'notify', { address: ip, ip }), COMMAND_TIMEOUT_MS.nfsAdmin);
+  }
+
+  /** The kernel server has no process of its own to watch. */
+  serverHealth(): ServerHealth[] {
+    return [];
+  }
+}

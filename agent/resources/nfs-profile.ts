@@ -1,0 +1,20 @@
+// What differs between the two NFS servers a pair can run (config nfs.profile): how the server of a group starts
+// and stops, where its exports come from, and whether clients must be told of a restart through NSM.
+import type { GroupId } from '../core/types.ts';
+
+export interface ServerHealth {
+  group: GroupId;
+  ok: boolean;
+  detail: string;
+}
+
+export interface NfsProfile {
+  startServer(group: GroupId): Promise<void>;
+  stopServer(group: GroupId): Promise<void>;
+  startExports(group: GroupId): Promise<void>;
+  stopExports(group: GroupId): Promise<void>;
+  /** Tells NFS clients that the group's server restarted, so that they reclaim their locks. */
+  notifyClients(group: GroupId): Promise<void>;
+  /** Whether the server process of each group this agent runs is alive: from /proc only, called on every tick. */
+  serverHealth(): ServerHealth[];
+}

@@ -1,0 +1,93 @@
+// The resource layer for real runs: carries out each start and stop of a group's resources on this machine, like
+// Pacemaker's OCF agents (a start of a started resource and a stop of a stopped one succeed at once), and reports
+// a failure as one line saying what failed and how. Which NFS server runs is the pair's nfs.profile.
+import { performance } from 'node:perf_hooks';
+import type { GroupId, ResourceKind } from '../core/types.ts';
+import type { PairView } from '../daemon/pair-view.ts';
+import type { CommandRunner, LogFn, ResourceDriver } from '../ports.ts';
+import { ArpAnnouncer } from './arp-announce.ts';
+import type { ResourceContext } from './context.ts';
+import { mountDisks, replayLogs, unmountDisks } from './disks.ts';
+import { GaneshaProfile } from './ganesha.ts';
+import { KnfsdProfile } from './knfsd.ts';
+import type { NfsProfile } from './nfs-profile.ts';
+import { addServiceAddress, removeServiceAddress } from './service-ip.ts';
+
+export interface SystemResourcesOptions {
+  view: PairView;
+  runner: CommandRunner;
+  log: LogFn;
+  /** Per-agent runtime directory for generated files: Ganesha's config, log and pid file, one folder per group. */
+  runDir: string;
+}
+
+export interface ResourceHealth {
+  group: GroupId;
+  resource: string;
+  ok: boolean;
+  detail: string;
+}
+
+type Action = (group: GroupId) => Promise<void>;
+
+export class SystemResources implements ResourceDriver {
+  private readonly ctx: ResourceContext;
+  private readonly nfs: NfsProfile;
+  private readonly arp: ArpAnnouncer;
+  /** The name the core gave each group's nfs_server resource, for the health reports of monitor(). */
+  private readonly serverResource = new Map<GroupId, string>();
+  private readonly actions: Record<ResourceKind, { start: Action; stop: Action }>;
+
+  constructor(opts: SystemResourcesOptions) {
+    this.ctx = { view: opts.view, runner: opts.runner, log: opts.log, runDir: opts.runDir };
+    this.nfs = opts.view.pair.nfs.profile === 'ganesha' ? new GaneshaProfile(this.ctx) : new KnfsdProfile(this.ctx);
+    this.arp = new ArpAnnouncer(this.ctx);
+    const nothing: Action = async () => {};
+    this.actions = {
+      log_replay: { start: (g) => replayLogs(this.ctx, g), stop: nothing },
+      filesystem: { start: (g) => mountDisks(this.ctx, g), stop: (g) => unmountDisks(this.ctx, g) },
+      nfs_server: { start: (g) => this.nfs.startServer(g), stop: (g) => this.nfs.stopServer(g) },
+      exports: { start: (g) => this.nfs.startExports(g), stop: (g) => this.nfs.stopExports(g) },
+      service_ip: { start: (g) => addServiceAddress(this.ctx, g), stop: (g) => removeServiceAddress(this.ctx, g) },
+      arp: { start: async (g) => this.arp.announce(g), stop: async (g) => this.arp.cancel(g) },
+      nsm_notify: { start: (g) => this.nfs.notifyClients(g), stop: nothing },
+    };
+  }
+
+  async run(group: GroupId, resource: string, kind: ResourceKind, op: 'start' | 'stop'): Promise<{ ok: boolean; error?: string }> {
+    const started = performance.now();
+    const fields = { event: 'resource', group, resource, kind, op };
+    try {
+      await this.actions[kind][op](group);
+      if (kind === 'nfs_server') this.trackServer(group, resource, op);
+      const ms = Math.round(performance.now() - started);
+      this.ctx.log('info', `${op} ${group}/${resource}: done in ${ms} ms`, { ...fields, durationMs: ms });
+      return { ok: true };
+    } catch (err) {
+      // One line, whatever the cause: a failed command, a file that cannot be read, a bad template.
+      const error = (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, ' | ');
+      this.ctx.log('error', `${op} ${group}/${resource} failed: ${error}`, fields);
+      return { ok: false, error };
+    }
+  }
+
+  /**
+   * The NFS server of each group started here that has died since, from /proc only (no child process): cheap
+   * enough for every tick of the agent, which restarts a failed resource.
+   */
+  monitor(): ResourceHealth[] {
+    return this.nfs.serverHealth().map(({ group, ok, detail }) => ({
+      group, resource: this.serverResource.get(group) ?? 'nfs_server', ok, detail,
+    }));
+  }
+
+  /** Resolves when the background work (gratuitous ARP series) is over: before the agent exits. */
+  idle(): Promise<void> {
+    return this.arp.idle();
+  }
+
+  private trackServer(group: GroupId, resource: string, op: 'start' | 'stop'): void {
+    if (op === 'start') this.serverResource.set(group, resource);
+    else this.serverResource.delete(group);
+  }
+}

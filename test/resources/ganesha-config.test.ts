@@ -1,0 +1,76 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ganeshaConfig, ganeshaPaths } from '../../agent/resources/ganesha-config.ts';
+import { pairYaml, parsePair } from './fixtures.ts';
+
+const paths = ganeshaPaths('/run/hanfs-test', 'server1');
+
+function configFor(exportsYaml?: string, group = 'server1'): string {
+  const pair = parsePair(pairYaml({ mountPoint: '/srv/server1', ...(exportsYaml ? { exportsYaml } : {}) }));
+  return ganeshaConfig(pair.nfs, pair.nodes[group]!, ganeshaPaths('/run/hanfs-test', group));
+}
+
+/** The text of each top-level block named `name`. */
+function blocks(text: string, name: string): string[] {
+  return [...text.matchAll(new RegExp(`^${name} \\{\\n([\\s\\S]*?)^\\}`, 'gm'))].map((m) => m[1]!);
+}
+
+test('paths: one folder per group under the run directory', () => {
+  assert.equal(paths, {
+    dir: '/run/hanfs-test/server1',
+    configFile: '/run/hanfs-test/server1/ganesha.conf',
+    logFile: '/run/hanfs-test/server1/ganesha.log',
+    pidFile: '/run/hanfs-test/server1/ganesha.pid',
+    krbDir: '/run/hanfs-test/server1/krb',
+  });
+});
+
+test('one NFS_CORE_PARAM with the bind address, plugins dir, NFSv4 only', () => {
+  const core = blocks(configFor(), 'NFS_CORE_PARAM');
+  assert.is(core.length, 1, 'a second NFS_CORE_PARAM block is not merged by Ganesha');
+  for (const line of ['Protocols = 4;', 'Bind_addr = 198.51.100.11;', 'Plugins_Dir = "/usr/lib/x86_64-linux-gnu/ganesha";',
+    'Enable_NLM = false;', 'Enable_RQUOTA = false;']) {
+    assert.ok(core[0]!.includes(line), `missing ${line}`);
+  }
+});
+
+test('kerberos off with a private cache dir; grace, lease and recovery on the group disk', () => {
+  const text = configFor();
+  assert.equal(blocks(text, 'NFS_KRB5'), ['    Active_krb5 = false;\n    CCacheDir = "/run/hanfs-test/server1/krb";\n']);
+  assert.equal(blocks(text, 'NFSv4'), [
+    '    Grace_Period = 2;\n    Lease_Lifetime = 2;\n    RecoveryBackend = fs;\n'
+      + '    RecoveryRoot = "/srv/server1/.hanfs/ganesha-recovery";\n',
+  ]);
+});
+
+test('an export open to every client: RW, no CLIENT block', () => {
+  assert.equal(blocks(configFor(), 'EXPORT'), [[
+    '    Export_Id = 1;', '    Path = "/srv/server1";', '    Pseudo = "/srv1";', '    Access_Type = RW;',
+    '    Squash = No_Root_Squash;', '    Protocols = 4;', '    Transports = TCP;', '    FSAL { Name = VFS; }', '',
+  ].join('\n')]);
+});
+
+test('exports numbered in order; RO, root squash; a client list grants access only through its CLIENT block', () => {
+  const exports = blocks(configFor(`
+      - { path: /srv/server1/a, pseudo: /a }
+      - { path: /srv/server1/b, pseudo: /b, access: ro, clients: 198.51.100.0/24 }`), 'EXPORT');
+  assert.is(exports.length, 2);
+  assert.ok(exports[0]!.includes('Export_Id = 1;') && exports[0]!.includes('Access_Type = RW;'));
+  assert.ok(exports[0]!.includes('Squash = Root_Squash;'));
+  assert.not.ok(exports[0]!.includes('CLIENT'));
+  assert.ok(exports[1]!.includes('Export_Id = 2;') && exports[1]!.includes('Pseudo = "/b";'));
+  assert.ok(exports[1]!.includes('    Access_Type = None;\n'), 'the export itself must grant nothing');
+  assert.ok(exports[1]!.includes('CLIENT { Clients = 198.51.100.0/24; Access_Type = RO; }'));
+});
+
+test('the partner group binds its own service address', () => {
+  const core = blocks(configFor(undefined, 'server2'), 'NFS_CORE_PARAM')[0]!;
+  assert.ok(core.includes('Bind_addr = 203.0.113.12;'));
+});
+
+test('a path Ganesha would parse as syntax is refused, not written', () => {
+  assert.throws(() => configFor('[{ path: "/srv/server1/a\\"b", pseudo: /a }]'), /cannot go into a Ganesha config/);
+  assert.throws(() => configFor('[{ path: /srv/server1, pseudo: /a, clients: "a; b" }]'), /cannot go into a Ganesha config/);
+});
+
+test.run();
