@@ -1,7 +1,10 @@
 // The hanfs command line: it only parses options and hands them to one module per subcommand.
 import { Command } from 'commander';
+import { registerAgentCommand } from './agent.ts';
 import { registerConfigCommands } from './config-check.ts';
+import { registerDiskCommands } from './disk.ts';
 import { registerSimulateCommand } from './simulate.ts';
+import { registerStatusCommand } from './status.ts';
 
 const program = new Command();
 program
@@ -9,7 +12,10 @@ program
   .description('A highly available NFS server pair (HA-NFS): failure detection, fencing, takeover and reintegration.')
   .showHelpAfterError();
 
+registerAgentCommand(program);
+registerStatusCommand(program);
 registerConfigCommands(program);
+registerDiskCommands(program);
 registerSimulateCommand(program);
 
 await program.parseAsync(process.argv);

@@ -185,7 +185,7 @@ function diskDone(ctx: Ctx, opId: number, ok: boolean, view: MailboxView | undef
   s.disk.failures = 0;
   if (!s.recovered) recover(ctx, view);
   if (view.inbox) acceptOutbox(s, view.inbox);
-  if (view.partnerSlot) acceptPartnerSlot(ctx, view.partnerSlot, startedAt);
+  acceptPartnerSlot(ctx, view, startedAt);
   diskReadOk(s.detector);
   if (s.disk.pendingWrite) {
     const written = s.disk.pendingFence;
@@ -233,11 +233,12 @@ function recover(ctx: Ctx, v: MailboxView): void {
   s.disk.lastStartAt = null; // write our slot at once: the lease starts with it
 }
 
-function acceptPartnerSlot(ctx: Ctx, slot: StatusRecord, readStartedAt: number): void {
+function acceptPartnerSlot(ctx: Ctx, view: MailboxView, readStartedAt: number): void {
   const { s, cfg, now } = ctx;
-  if (slot.node !== cfg.partner) return;
+  const slot = view.partnerSlot && view.partnerSlot.node === cfg.partner ? view.partnerSlot : null;
+  const key = view.partnerSlotFingerprint;
+  if (key === null) return; // never written: no evidence either way
   const p = s.partner;
-  const key = `${slot.gen}:${slot.counter}`;
   if (key !== p.slotKey) {
     p.slotKey = key;
     evidence(s, now);
@@ -246,6 +247,7 @@ function acceptPartnerSlot(ctx: Ctx, slot: StatusRecord, readStartedAt: number):
     p.quietReads++;
     p.lastQuietReadStartedAt = readStartedAt;
   }
+  if (!slot) return;
   if (s.detector.pingSeq > 0 && slot.pong >= s.detector.pingSeq) diskAlive(s.detector, now);
   const cur = p.status;
   if (!cur || slot.gen > cur.gen || (slot.gen === cur.gen && slot.counter >= cur.counter)) p.status = slot;

@@ -105,6 +105,12 @@ export interface MailboxView {
   ownOutbox: Outbox | null;
   inbox: Outbox | null;
   partnerSlot: StatusRecord | null;
+  /**
+   * Changes whenever the partner rewrites its slot, whether or not the sector decodes (every write has a new
+   * sequence number and MAC). Evidence of life rests on this: a sector torn by a partner's death stays unchanged
+   * and lets its lease be seen to expire, and one that does not verify but keeps changing is not silence.
+   */
+  partnerSlotFingerprint: string | null;
 }
 
 export type Phase =

@@ -344,8 +344,10 @@ export class World {
       this.slots[me] = e.write.slot;
       this.inboxes[partner] = e.write.outbox;
     }
+    const partnerSlot = this.slots[partner]!;
     const view: MailboxView = {
-      ownSlot: this.slots[me]!, ownOutbox: this.inboxes[partner]!, inbox: this.inboxes[me]!, partnerSlot: this.slots[partner]!,
+      ownSlot: this.slots[me]!, ownOutbox: this.inboxes[partner]!, inbox: this.inboxes[me]!, partnerSlot,
+      partnerSlotFingerprint: partnerSlot && `${partnerSlot.gen}:${partnerSlot.counter}`,
     };
     this.deliver(m, e.inc, { type: 'disk_done', opId: e.opId, ok: true, view });
   }

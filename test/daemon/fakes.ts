@@ -56,9 +56,11 @@ export class FakeMailbox implements Mailbox {
       this.disk.slots[this.index] = structuredClone(write.slot);
       this.disk.inboxes[other] = structuredClone(write.outbox);
     }
+    const partnerSlot = this.disk.slots[other]!;
     return structuredClone({
       ownSlot: this.disk.slots[this.index]!, ownOutbox: this.disk.inboxes[other]!,
-      inbox: this.disk.inboxes[this.index]!, partnerSlot: this.disk.slots[other]!,
+      inbox: this.disk.inboxes[this.index]!, partnerSlot,
+      partnerSlotFingerprint: partnerSlot && `${partnerSlot.gen}:${partnerSlot.counter}`,
     });
   }
   async close(): Promise<void> {}

@@ -1,0 +1,21 @@
+// `hanfs agent`: the daemon. The CLI only turns options into one options object and hands it over.
+import type { Command } from 'commander';
+import { runAgent } from '../daemon/run-agent.ts';
+import { DEFAULT_CONFIG } from './defaults.ts';
+
+export function registerAgentCommand(program: Command): void {
+  program
+    .command('agent')
+    .description('run the agent of this node: heartbeats, failure detection, fencing, takeover and reintegration')
+    .option('--config <file>', 'the pair configuration (default: $HANFS_CONFIG or /etc/hanfs/pair.yaml)', DEFAULT_CONFIG)
+    .option('--node <name>', "this node's name in the configuration (default: found by host name)")
+    .option('--dry-run', 'log the resource actions instead of carrying them out')
+    .action(async (opts: { config: string; node?: string; dryRun?: boolean }) => {
+      try {
+        await runAgent({ config: opts.config, node: opts.node, dryRun: !!opts.dryRun });
+      } catch (err) {
+        console.error(`hanfs agent: ${(err as Error).message}`);
+        process.exitCode = 1;
+      }
+    });
+}

@@ -1,0 +1,162 @@
+// What a mailbox disk holds, read straight from the device, for `hanfs disk dump` and for `disk init`'s refusal to
+// overwrite: the header, and per node its status slot and its inbox, each with its state (verified, unverified
+// without the secret, empty, corrupt or foreign). Damaged content is reported by its reason, never as data.
+import type { Outbox, StatusRecord } from '../core/types.ts';
+import { leadingBytes, type IoMode, type SectorDevice } from './direct-io.ts';
+import {
+  decodeHeader, decodeInbox, decodeSlot, HEADER_READ_BYTES, MAILBOX_SECTORS, SLOT_COUNT, sectorIndex,
+  type MailboxTimeouts, type NodeIndex, type RecordContext, type RecordRead, type SectorSize,
+} from './layout.ts';
+
+export type HeaderReport =
+  | { state: 'valid'; pairId: string; uuid: string; sectorSize: SectorSize; slotCount: number; nodes: [string, string]; timeouts: MailboxTimeouts }
+  | { state: 'empty' }
+  | { state: 'corrupt'; reason: string };
+
+export type SectorReport<T> = { sector: number } & (
+  | { state: 'verified' | 'unverified'; seq: number; writtenAt: string; ageMs: number; record: T }
+  | { state: 'empty' }
+  | { state: 'corrupt' | 'foreign'; reason: string }
+);
+
+export interface NodeReport {
+  index: NodeIndex;
+  name: string;
+  slot: SectorReport<StatusRecord>;
+  inbox: SectorReport<Outbox>;
+}
+
+export interface MailboxDump {
+  device: string;
+  mode: IoMode;
+  header: HeaderReport;
+  /** Empty unless the header is valid: records cannot be read without it. */
+  nodes: NodeReport[];
+}
+
+/** Reads the mailbox; `secret` null reads the records unauthenticated. Throws on I/O errors only. */
+export function readMailbox(disk: SectorDevice, secret: Buffer | null, now: number): MailboxDump {
+  const { path: device, mode, sizeBytes } = disk.info;
+  const read = decodeHeader(disk.read(0, leadingBytes(disk.info, HEADER_READ_BYTES)));
+  if (read.state !== 'valid') return { device, mode, header: read, nodes: [] };
+  const { header } = read;
+  const ctx: RecordContext = { header, secret };
+  const sectorBytes = (sector: number): Buffer =>
+    sector * header.sectorSize + header.sectorSize <= sizeBytes ? disk.read(sector * header.sectorSize, header.sectorSize) : Buffer.alloc(0);
+  const nodes = ([0, 1] as const).map((index): NodeReport => {
+    const slotSector = sectorIndex('slot', index);
+    const inboxSector = sectorIndex('inbox', index);
+    return {
+      index,
+      name: header.nodes[index],
+      slot: report(slotSector, decodeSlot(ctx, index, sectorBytes(slotSector)), now),
+      inbox: report(inboxSector, decodeInbox(ctx, index, sectorBytes(inboxSector)), now),
+    };
+  });
+  return {
+    device,
+    mode,
+    header: {
+      state: 'valid', pairId: header.pairId, uuid: formatUuid(header.uuid), sectorSize: header.sectorSize,
+      slotCount: SLOT_COUNT, nodes: header.nodes, timeouts: header.timeouts,
+    },
+    nodes,
+  };
+}
+
+/** One line on what the device holds, or null when its mailbox area is all zeroes (nothing to lose). */
+export function describeContent(disk: SectorDevice, secret: Buffer | null, now: number, areaBytes: number): string | null {
+  const dump = readMailbox(disk, secret, now);
+  const { header } = dump;
+  if (header.state === 'corrupt') return `data without a valid hanfs header (sector 0: ${header.reason})`;
+  if (header.state === 'valid') {
+    const ages = dump.nodes.flatMap(({ slot, inbox }) => [slot, inbox]).flatMap((s) => ('ageMs' in s ? [s.ageMs] : []));
+    const activity = ages.length > 0 ? `last written ${formatAge(Math.min(...ages))} ago` : 'no records written yet';
+    return `the hanfs mailbox of pair "${header.pairId}" (nodes ${header.nodes.join(', ')}; uuid ${header.uuid}; ${activity})`;
+  }
+  const area = disk.read(0, leadingBytes(disk.info, areaBytes));
+  return area.some((b) => b !== 0) ? 'non-zero data in the mailbox area (no hanfs header)' : null;
+}
+
+export function formatDump(dump: MailboxDump): string {
+  const lines = [`device    ${dump.device} (${dump.mode === 'direct' ? 'O_DIRECT' : 'O_DSYNC through the page cache: O_DIRECT refused'})`];
+  const { header } = dump;
+  if (header.state !== 'valid') {
+    lines.push(`header    ${header.state === 'empty' ? 'empty: not initialised (hanfs disk init)' : `corrupt: ${header.reason}`}`);
+    return `${lines.join('\n')}\n`;
+  }
+  const t = header.timeouts;
+  lines.push(
+    `pair      ${header.pairId}`,
+    `uuid      ${header.uuid}`,
+    `sectors   ${MAILBOX_SECTORS} of ${header.sectorSize} bytes; ${header.slotCount} slots: ${header.nodes.map((n, i) => `${i} ${n}`).join(', ')}`,
+    `timeouts  ${t.diskIntervalMs ? `disk interval ${t.diskIntervalMs} ms, disk I/O ${t.diskIoTimeoutMs} ms, self-fence lease ${t.selfFenceLeaseMs} ms (as at init)` : 'not recorded'}`,
+    '',
+    table([SLOT_COLUMNS, ...dump.nodes.map(slotRow)]),
+    '',
+    table([INBOX_COLUMNS, ...dump.nodes.map(inboxRow)]),
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+const SLOT_COLUMNS = ['slot of', 'sector', 'state', 'seq', 'gen', 'counter', 'phase', 'owns', 'isolated', 'pong', 'ack fence', 'handled r/h/t', 'age'];
+const INBOX_COLUMNS = ['inbox of', 'sector', 'state', 'seq', 'fence', 'ping', 'reintegrate', 'handover', 'takeover', 'age'];
+
+function slotRow({ name, slot }: NodeReport): string[] {
+  if (!('record' in slot)) return [name, String(slot.sector), stateText(slot)];
+  const r = slot.record;
+  return [
+    name, String(slot.sector), slot.state, String(slot.seq), String(r.gen), String(r.counter), r.phase, r.owns.join(',') || '-',
+    r.isolated ? 'yes' : 'no', String(r.pong), String(r.ackFenceTerm), `${r.handledReintegrate}/${r.handledHandover}/${r.handledTakeover}`,
+    formatAge(slot.ageMs),
+  ];
+}
+
+function inboxRow({ name, inbox }: NodeReport): string[] {
+  if (!('record' in inbox)) return [name, String(inbox.sector), stateText(inbox)];
+  const r = inbox.record;
+  return [
+    name, String(inbox.sector), inbox.state, String(inbox.seq), formatFence(r), String(r.ping), String(r.reintegrateRequest),
+    String(r.handover), String(r.takeoverRequest), formatAge(inbox.ageMs),
+  ];
+}
+
+function report<T>(sector: number, read: RecordRead<T>, now: number): SectorReport<T> {
+  switch (read.state) {
+    case 'verified':
+    case 'unverified':
+      return {
+        sector, state: read.state, seq: read.seq, writtenAt: new Date(read.writtenAt).toISOString(),
+        ageMs: now - read.writtenAt, record: read.payload,
+      };
+    case 'empty':
+      return { sector, state: 'empty' };
+    case 'corrupt':
+    case 'foreign':
+      return { sector, state: read.state, reason: read.reason };
+  }
+}
+
+function stateText(sector: SectorReport<unknown>): string {
+  return 'reason' in sector ? `${sector.state}: ${sector.reason}` : sector.state;
+}
+
+function formatFence(outbox: Outbox): string {
+  return outbox.fence ? `term ${outbox.fence.term} ${outbox.fence.active ? 'active' : 'released'}` : '-';
+}
+
+/** Age by the writer's wall clock against ours: for humans, as good as the two clocks agree. */
+function formatAge(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+function formatUuid(bytes: Buffer): string {
+  const hex = bytes.toString('hex');
+  return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join('-');
+}
+
+/** Left-aligned columns; a row shorter than the header (a sector without a record) just ends early. */
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0)));
+  return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ')).join('\n');
+}
