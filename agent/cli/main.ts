@@ -2,9 +2,9 @@
 import { Command } from 'commander';
 import { registerAgentCommand } from './agent.ts';
 import { registerConfigCommands } from './config-check.ts';
+import { registerControlCommands } from './control.ts';
 import { registerDiskCommands } from './disk.ts';
 import { registerSimulateCommand } from './simulate.ts';
-import { registerStatusCommand } from './status.ts';
 
 const program = new Command();
 program
@@ -13,7 +13,7 @@ program
   .showHelpAfterError();
 
 registerAgentCommand(program);
-registerStatusCommand(program);
+registerControlCommands(program);
 registerConfigCommands(program);
 registerDiskCommands(program);
 registerSimulateCommand(program);

@@ -574,9 +574,10 @@ function isWaitingPhase(p: Phase): boolean {
   return p === 'fenced' || p === 'reintegrating';
 }
 
+/** How long every link has been down, by the sensors; never while the partner's heartbeats still reach us. */
 function isolatedFor(ctx: Ctx): number {
   const { s, now } = ctx;
-  if (!isIsolated(ctx.s)) return 0;
+  if (!isIsolated(s) || Object.values(s.detector.netUp).some(Boolean)) return 0;
   return now - Math.max(...Object.values(s.links).map((l) => l.since));
 }
 

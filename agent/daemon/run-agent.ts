@@ -1,6 +1,7 @@
 // The composition root of `hanfs agent`: loads the configuration, builds every adapter for this node, wires them
 // to the controller, serves the control socket, and tears it all down on SIGTERM or SIGINT.
 import { hostname } from 'node:os';
+import { formatConfigError } from '../../config/errors.ts';
 import { loadConfig, selectNode } from '../../config/load.ts';
 import { DiskMailbox } from '../disk/mailbox.ts';
 import { ProcessRunner } from '../exec/runner.ts';
@@ -29,7 +30,7 @@ export interface AgentOptions {
 /** Resolves once the agent runs; it stops on a signal. Throws (before anything is bound) on a bad setup. */
 export async function runAgent(opts: AgentOptions): Promise<void> {
   const loaded = await loadConfig(opts.config);
-  if (!loaded.ok) throw new Error(`${opts.config} is not a valid configuration: run hanfs config check ${opts.config}`);
+  if (!loaded.ok) throw new Error(`invalid configuration:\n${loaded.errors.map(formatConfigError).join('\n')}`);
   const pair = loaded.config;
   const chosen = selectNode(pair, opts.node, hostname());
   if (!chosen.ok) throw new Error(chosen.error);

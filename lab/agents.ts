@@ -1,0 +1,62 @@
+// The servers' agents: started as a machine's boot would start them, asked for their status, and stopped the way
+// a power failure stops a machine.
+import { spawn } from 'node:child_process';
+import { openSync } from 'node:fs';
+import { askControl } from '../agent/daemon/control-socket.ts';
+import { configPath, type Server } from './config.ts';
+import { sh, shQuiet } from './exec.ts';
+import { onNode, replaceMountNs } from './mountns.ts';
+import { labPath, readState, writeState } from './state.ts';
+import { nsName, SECONDARY_ADDRESS } from './topology.ts';
+
+const HANFS = new URL('../bin/hanfs', import.meta.url).pathname;
+
+/** A machine boot: its stable (secondary) address comes up, then its agent starts; the rest is the agent's. */
+export async function boot(prefix: string, server: Server): Promise<number> {
+  const secondary = SECONDARY_ADDRESS[server];
+  const present = await sh(['ip', '-n', nsName(prefix, server), '-o', '-4', 'addr', 'show', 'dev', 'sec']);
+  if (!present.includes(` ${secondary} `)) await sh(['ip', '-n', nsName(prefix, server), 'addr', 'add', secondary, 'dev', 'sec']);
+  const out = openSync(labPath(prefix, `${server}.log`), 'a');
+  const argv = onNode(prefix, server, [process.execPath, HANFS, 'agent', '--config', configPath(prefix, server), '--node', server]);
+  const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', out, out] });
+  child.unref();
+  const state = readState(prefix)!;
+  state.agents[server] = child.pid!;
+  writeState(state);
+  return child.pid!;
+}
+
+export async function agentStatus(prefix: string, server: Server): Promise<Record<string, unknown> | null> {
+  try {
+    const answer = (await askControl(labPath(prefix, `${server}.sock`), 'status', undefined, 2000)) as {
+      ok: boolean; result?: Record<string, unknown>;
+    };
+    return answer.ok ? answer.result ?? null : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Every process in the server's network namespace: its agent, its NFS servers, helpers. */
+export async function nodePids(prefix: string, node: string): Promise<number[]> {
+  const out = await sh(['ip', 'netns', 'pids', nsName(prefix, node)]).catch(() => '');
+  return out.split('\n').filter(Boolean).map(Number);
+}
+
+export async function killAll(prefix: string, node: string): Promise<void> {
+  for (const pid of await nodePids(prefix, node)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch { /* already gone */ }
+  }
+}
+
+/** Power off: every process killed, every address gone, every mount gone (a fresh mount namespace). */
+export async function powerOff(prefix: string, server: Server): Promise<void> {
+  await killAll(prefix, server);
+  // IPv4 only: the kernel's IPv6 link-local addresses come back with the link at boot, and without any,
+  // Ganesha ignores its IPv4 Bind_addr and listens on every address.
+  for (const iface of ['pri', 'sec']) await shQuiet(['ip', '-n', nsName(prefix, server), '-4', 'addr', 'flush', 'dev', iface]);
+  await replaceMountNs(prefix, server);
+}
+

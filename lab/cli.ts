@@ -1,0 +1,84 @@
+// `scripts/lab`: the namespace lab's command line, a stable interface for tests, the demo and benchmarks.
+// Every subcommand takes --prefix P (or HANFS_LAB_PREFIX), so that several labs can run side by side.
+import { spawnSync } from 'node:child_process';
+import { Command } from 'commander';
+import { boot, killAll, nodePids, powerOff } from './agents.ts';
+import { configPath, SERVERS, type Server } from './config.ts';
+import { labStatus } from './inspect.ts';
+import { labDown, labUp } from './lifecycle.ts';
+import { onNode } from './mountns.ts';
+import { resolvePrefix } from './state.ts';
+import { NODES, type LabNode } from './topology.ts';
+
+const HANFS = new URL('../bin/hanfs', import.meta.url).pathname;
+const program = new Command().name('scripts/lab').enablePositionalOptions()
+  .description('the hanfs namespace lab: two servers and a client on two networks');
+
+/** commander keeps the `--` that separates the command from our own options. */
+function command(argv: string[]): string[] {
+  return argv[0] === '--' ? argv.slice(1) : argv;
+}
+
+function node(name: string, servers = false): LabNode {
+  const known: readonly string[] = servers ? SERVERS : NODES;
+  if (!known.includes(name)) throw new Error(`unknown node ${name} (known: ${known.join(', ')})`);
+  return name as LabNode;
+}
+
+/** Runs argv in the foreground with our stdio; the lab command exits with its code. */
+function passThrough(argv: string[], env: NodeJS.ProcessEnv = process.env): void {
+  const r = spawnSync(argv[0]!, argv.slice(1), { stdio: 'inherit', env });
+  process.exitCode = r.status ?? 1;
+}
+
+program.command('up').description('build the lab and start both agents; returns once both servers serve their exports')
+  .option('--prefix <p>').option('--reintegrate <mode>', 'manual or auto', 'manual').option('--timeout <ms>', 'how long to wait', '60000')
+  .action(async (o: { prefix?: string; reintegrate: string; timeout: string }) => {
+    const prefix = resolvePrefix(o.prefix);
+    await labUp(prefix, { reintegrate: o.reintegrate === 'auto' ? 'auto' : 'manual', timeoutMs: Number(o.timeout) });
+    console.log(`lab ${prefix} is up: server1 serves /srv1 on 198.51.100.11, server2 /srv2 on 203.0.113.12`);
+  });
+
+program.command('down').description('remove everything the lab made: processes, namespaces, mounts, loop devices')
+  .option('--prefix <p>').action(async (o: { prefix?: string }) => labDown(resolvePrefix(o.prefix)));
+
+program.command('exec').description("run a command in a node's namespaces: exec NODE -- CMD...")
+  .option('--prefix <p>').argument('<node>').argument('<cmd...>').passThroughOptions()
+  .action((name: string, cmd: string[], o: { prefix?: string }) => passThrough(onNode(resolvePrefix(o.prefix), node(name), command(cmd))));
+
+program.command('hanfs').description("run the hanfs CLI on a server, against that server's agent: hanfs NODE ARGS...")
+  .option('--prefix <p>').argument('<node>').argument('<args...>').passThroughOptions()
+  .action((name: string, args: string[], o: { prefix?: string }) => {
+    const prefix = resolvePrefix(o.prefix);
+    const server = node(name, true) as Server;
+    passThrough(onNode(prefix, server, [process.execPath, HANFS, ...command(args)]), { ...process.env, HANFS_CONFIG: configPath(prefix, server) });
+  });
+
+program.command('pids').description("print every PID of a node (agent, NFS servers, helpers), one a line")
+  .option('--prefix <p>').argument('<node>')
+  .action(async (name: string, o: { prefix?: string }) => {
+    for (const pid of await nodePids(resolvePrefix(o.prefix), node(name))) console.log(pid);
+  });
+
+program.command('boot').description("start a server's agent again, as a machine boot would; the rest is the agent's")
+  .option('--prefix <p>').argument('<node>')
+  .action(async (name: string, o: { prefix?: string }) => {
+    console.log(await boot(resolvePrefix(o.prefix), node(name, true) as Server));
+  });
+
+program.command('fence').description('power a server off: all its processes killed, its addresses and mounts gone')
+  .option('--prefix <p>').argument('<node>')
+  .action(async (name: string, o: { prefix?: string }) => powerOff(resolvePrefix(o.prefix), node(name, true) as Server));
+
+program.command('kill').description("kill every process of a node (its addresses and mounts stay, as after a crash of the software)")
+  .option('--prefix <p>').argument('<node>')
+  .action(async (name: string, o: { prefix?: string }) => killAll(resolvePrefix(o.prefix), node(name)));
+
+program.command('status').description('the topology and who serves what, as JSON')
+  .option('--prefix <p>')
+  .action(async (o: { prefix?: string }) => console.log(JSON.stringify(await labStatus(resolvePrefix(o.prefix)), null, 2)));
+
+program.parseAsync(process.argv).catch((err: Error) => {
+  console.error(`scripts/lab: ${err.message}`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,46 @@
+// The lab pair's configuration, one file per server: the same pair, except for the paths that two agents on one
+// host must not share (control socket, state directory, runtime directory).
+import { writeFileSync } from 'node:fs';
+import { labPath, type LabState } from './state.ts';
+import { SECONDARY_ADDRESS, SERVICE_ADDRESS } from './topology.ts';
+
+export const SERVERS = ['server1', 'server2'] as const;
+export type Server = (typeof SERVERS)[number];
+
+/** Detection 0.5 s; a lease of 3 s lets an agent frozen for 3 × detection resume without any change. */
+const TIMING = {
+  heartbeatIntervalMs: 100, missesBeforeSuspicion: 5, icmpTimeoutMs: 200, diskIntervalMs: 200,
+  diskIoTimeoutMs: 400, diskProbeTimeoutMs: 800, selfFenceLeaseMs: 3000,
+};
+
+export function configPath(prefix: string, server: Server): string {
+  return labPath(prefix, `${server}.yaml`);
+}
+
+export function srvDir(prefix: string, server: Server): string {
+  return labPath(prefix, `srv/${server}`);
+}
+
+export function writeConfigs(state: LabState, reintegrate: 'manual' | 'auto'): void {
+  const p = state.prefix;
+  const node = (s: Server, disk: string, pseudo: string) => `  ${s}:
+    primary: { interface: pri, address: ${SERVICE_ADDRESS[s]} }
+    secondary: { interface: sec, address: ${SECONDARY_ADDRESS[s]} }
+    mailbox: ${state.loops.mailbox}
+    disks: [{ device: ${state.loops[disk]}, mountPoint: ${srvDir(p, s)}, fsType: ext4 }]
+    exports: [{ path: ${srvDir(p, s)}, pseudo: ${pseudo}, squash: none }]
+`;
+  for (const self of SERVERS) {
+    writeFileSync(configPath(p, self), `# The namespace lab "${p}", as seen by ${self}'s agent (written by scripts/lab up).
+pair: lab
+secretFile: ${labPath(p, 'secret')}
+stateDir: ${labPath(p, `${self}-state`)}
+runDir: ${labPath(p, `${self}-run`)}
+controlSocket: ${labPath(p, `${self}.sock`)}
+reintegrate: ${reintegrate}
+timing: { ${Object.entries(TIMING).map(([k, v]) => `${k}: ${v}`).join(', ')} }
+nfs: { profile: ganesha, leaseSeconds: 2, graceSeconds: 2 }
+nodes:
+${node('server1', 'disk1', '/srv1')}${node('server2', 'disk2', '/srv2')}`);
+  }
+}

@@ -1,0 +1,27 @@
+// The lab's shared disks: a file each, attached to a loop device. Both "servers" see every loop device, as both
+// machines of a pair see every disk on the dual-ported bus.
+import { sh, shQuiet } from './exec.ts';
+import { labPath, type LabState, writeState } from './state.ts';
+
+export const DISKS = { disk1: 64, disk2: 64, mailbox: 1 } as const;
+export type DiskName = keyof typeof DISKS;
+
+export async function createDisks(state: LabState): Promise<void> {
+  for (const [name, mib] of Object.entries(DISKS) as [DiskName, number][]) {
+    const file = labPath(state.prefix, `${name}.img`);
+    await sh(['truncate', '-s', `${mib}M`, file]);
+    state.loops[name] = (await sh(['losetup', '--find', '--show', file])).trim();
+    writeState(state);
+    if (name !== 'mailbox') await sh(['mkfs.ext4', '-q', '-F', '-L', `${state.prefix}-${name}`.slice(0, 16), state.loops[name]!]);
+  }
+}
+
+/** Detaches what the state recorded and any loop device still backed by one of the lab's files. */
+export async function destroyDisks(prefix: string, state: LabState | null): Promise<void> {
+  const loops = new Set(Object.values(state?.loops ?? {}));
+  for (const name of Object.keys(DISKS)) {
+    const out = await sh(['losetup', '-j', labPath(prefix, `${name}.img`)]).catch(() => '');
+    for (const line of out.split('\n')) if (line.includes(':')) loops.add(line.split(':')[0]!);
+  }
+  for (const loop of loops) await shQuiet(['losetup', '-d', loop]);
+}

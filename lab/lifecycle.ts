@@ -1,0 +1,69 @@
+// `scripts/lab up` and `down`: build the whole lab (network, disks, mount namespaces, secret, configs, mailbox,
+// both agents) and wait until both servers serve their exports; remove all of it, also after a crash.
+import { writeFileSync } from 'node:fs';
+import { processAlive } from '../agent/sensors/process-alive.ts';
+import { boot, killAll } from './agents.ts';
+import { SERVERS, writeConfigs } from './config.ts';
+import { createDisks, destroyDisks } from './disks.ts';
+import { sh } from './exec.ts';
+import { createMountNs, onNode, privateRunDir, releaseMountNamespaces, removeRunDir } from './mountns.ts';
+import { labPath, readState, writeState, type LabState } from './state.ts';
+import { createNetwork, destroyNetwork, NODES } from './topology.ts';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const EXPORTS = [['198.51.100.11', '/srv1'], ['203.0.113.12', '/srv2']] as const;
+
+export async function labUp(prefix: string, opts: { reintegrate: 'manual' | 'auto'; timeoutMs: number }): Promise<void> {
+  if (readState(prefix)) throw new Error(`lab "${prefix}" is already up (scripts/lab down --prefix ${prefix})`);
+  await sh(['bash', `${ROOT}scripts/ensure-deps`], { timeoutMs: 600_000 });
+  const state: LabState = { prefix, loops: {}, agents: {} };
+  try {
+    await privateRunDir(prefix);
+    writeState(state);
+    await createNetwork(prefix);
+    await createDisks(state);
+    for (const s of SERVERS) await createMountNs(prefix, s);
+    writeFileSync(labPath(prefix, 'secret'), `${prefix}-lab-secret-${Date.now()}\n`, { mode: 0o600 });
+    writeConfigs(state, opts.reintegrate);
+    await sh([process.execPath, `${ROOT}bin/hanfs`, 'disk', 'init', state.loops.mailbox!, '--pair', 'lab',
+      '--nodes', SERVERS.join(','), '--secret-file', labPath(prefix, 'secret'), '--force']);
+    for (const s of SERVERS) await boot(prefix, s);
+    await waitServing(prefix, opts.timeoutMs);
+  } catch (err) {
+    const tails = await Promise.all(SERVERS.map((s) => sh(['tail', '-n', '8', labPath(prefix, `${s}.log`)]).catch(() => '')));
+    await labDown(prefix);
+    throw new Error(`${(err as Error).message}\n${SERVERS.map((s, i) => `--- ${s}.log\n${tails[i]}`).join('\n')}`);
+  }
+}
+
+/** Both exports answer a real NFSv4 client on their service addresses. */
+export async function waitServing(prefix: string, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (const [address, pseudo] of EXPORTS) {
+    for (;;) {
+      try {
+        await sh(onNode(prefix, 'client1', ['nfs-ls', `nfs://${address}${pseudo}?version=4`]), { timeoutMs: 5000 });
+        break;
+      } catch (err) {
+        const dead = Object.entries(readState(prefix)?.agents ?? {}).filter(([, pid]) => !processAlive(pid));
+        if (dead.length > 0) throw new Error(`the agent of ${dead.map(([s]) => s).join(' and ')} exited`);
+        if (Date.now() > end) throw new Error(`${pseudo} on ${address} not served within ${timeoutMs} ms: ${(err as Error).message}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  }
+}
+
+export async function labDown(prefix: string): Promise<void> {
+  const state = readState(prefix);
+  for (const node of NODES) await killAll(prefix, node);
+  for (const pid of Object.values(state?.agents ?? {})) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch { /* gone */ }
+  }
+  await destroyNetwork(prefix);
+  await releaseMountNamespaces(prefix);
+  await destroyDisks(prefix, state);
+  await removeRunDir(prefix);
+}
