@@ -19,8 +19,9 @@ test('an exited and reaped process is dead; nonsense PIDs are dead', async () =>
 });
 
 test('a zombie is dead, although kill -0 still succeeds on it', async () => {
-  // sh starts `true` in the background and becomes `sleep`, which never reaps it: `true` stays a zombie.
-  const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  // sh starts a short sleep in the background and becomes `sleep 30`, which never reaps it: once the short sleep
+  // ends it stays a zombie. It must outlive the exec, or sh could reap it first.
+  const parent = spawn('sh', ['-c', 'sleep 0.3 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
   try {
     const [line] = (await once(parent.stdout, 'data')) as [Buffer];
     const zombie = Number(line.toString().trim());
