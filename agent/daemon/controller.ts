@@ -142,6 +142,12 @@ export class Controller {
     }
   }
 
+  /** Whether this node runs the group now, all of it: the deep checks only look at what is served here. */
+  serves(group: GroupId): boolean {
+    const g = this.state.groups[group];
+    return !!g && groupStatus(g) === 'online';
+  }
+
   /** What `hanfs status` shows: plain data, ages in ms relative to now. */
   status(): Record<string, unknown> {
     const s = this.state;

@@ -11,10 +11,12 @@ import { NetPingProber } from '../net/icmp.ts';
 import { loadSecret } from '../net/secret.ts';
 import type { FenceAction, LogFn } from '../ports.ts';
 import { DryRunResources } from '../resources/dry-run.ts';
+import { DeepChecks } from '../sensors/deep-checks.ts';
 import { SystemResources } from '../resources/system.ts';
 import { LinkWatcher } from '../sensors/link-state.ts';
 import { listenControl } from './control-socket.ts';
 import { Controller } from './controller.ts';
+import { deepChecksFor, MACHINE } from './deep-check-plan.ts';
 import { fenceAction } from './fence-command.ts';
 import { nextGeneration } from './generation.ts';
 import { coreConfigFor, pairView, serviceAddresses } from './pair-view.ts';
@@ -75,6 +77,18 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   });
 
   await controller.start();
+  const deepChecks = new DeepChecks({
+    cron: t.deepCheckCron,
+    checks: deepChecksFor(view, (group) => controller.serves(group)),
+    timeoutMs: t.diskIoTimeoutMs * 5,
+    log,
+    onResult: (r) => {
+      if (r.ok) return;
+      if (r.group === MACHINE) log('warn', `deep check: ${r.detail}`, { event: 'deep_check', check: r.resource });
+      else controller.dispatch({ type: 'health', group: r.group, resource: r.resource, ok: false, detail: r.detail });
+    },
+  });
+  deepChecks.start();
   const control = await listenControl(pair.controlSocket, (req) => {
     switch (req.command) {
       case 'status':
@@ -91,6 +105,7 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   onShutdownSignals(async (signal) => {
     log('info', `stopping on ${signal}`);
     control.close();
+    await deepChecks.stop();
     await controller.stop();
     await closeLogger(logger);
   });
