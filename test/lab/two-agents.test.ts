@@ -97,11 +97,15 @@ test.after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** A node reaches normal without hearing anyone (its own group starts regardless): wait for both networks heard. */
+const hearsOnBothNetworks = (node: string) => async () => {
+  const nets = ((await status(node)).detector as { networks: Record<string, { heard: boolean }> }).networks;
+  return Object.values(nets).length === 2 && Object.values(nets).every((n) => n.heard);
+};
+
 test('the two agents find each other and settle in normal', async () => {
   await until(async () => (await phaseIs('server1', 'normal')()) && (await phaseIs('server2', 'normal')()), 15_000, 'both normal');
-  const s = await status('server2');
-  const nets = (s.detector as { networks: Record<string, { heard: boolean }> }).networks;
-  assert.ok(Object.values(nets).every((n) => n.heard), JSON.stringify(nets));
+  await until(async () => (await hearsOnBothNetworks('server1')()) && (await hearsOnBothNetworks('server2')()), 10_000, 'heard on both networks');
 });
 
 test('server1 cut off net A: a network failure on both sides, no suspicion', async () => {
