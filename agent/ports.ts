@@ -5,6 +5,19 @@ import type {
   GroupId, Heartbeat, MailboxView, NetId, Outbox, ResourceKind, StatusRecord,
 } from './core/types.ts';
 
+/** One of this node's two networks, as the network adapters (heartbeats, ICMP) need it. */
+export interface NetworkEndpoint {
+  /** The subnet, e.g. "198.51.100.0/24": the same network has the same name on both nodes. */
+  net: NetId;
+  iface: string;
+  /** This node's address on the network, without prefix. */
+  localAddress: string;
+  /** The prefix length of localAddress: packets from sources in that subnet arrived on this network. */
+  prefix: number;
+  partnerAddress: string;
+  broadcast: string;
+}
+
 /** Monotonic milliseconds (never the wall clock): what the core's `now` is measured in. */
 export interface Clock {
   now(): number;

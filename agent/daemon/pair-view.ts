@@ -2,17 +2,8 @@
 // address on each, and the core's configuration derived from it.
 import { addressOf, broadcastOf, subnetOf } from '../../config/ipv4.ts';
 import type { NodeConfig, PairConfig } from '../../config/schema.ts';
-import { RESOURCE_ORDER, type CoreConfig, type NetId } from '../core/types.ts';
-
-export interface NetworkView {
-  /** The subnet, e.g. "198.51.100.0/24": the same network has the same name on both nodes. */
-  net: NetId;
-  iface: string;
-  localAddress: string;
-  prefix: number;
-  partnerAddress: string;
-  broadcast: string;
-}
+import { RESOURCE_ORDER, type CoreConfig } from '../core/types.ts';
+import type { NetworkEndpoint } from '../ports.ts';
 
 export interface PairView {
   pair: PairConfig;
@@ -23,7 +14,7 @@ export interface PairView {
   selfNode: NodeConfig;
   partnerNode: NodeConfig;
   /** Our primary network first (it carries our service address), then our secondary. */
-  networks: [NetworkView, NetworkView];
+  networks: [NetworkEndpoint, NetworkEndpoint];
 }
 
 export function pairView(pair: PairConfig, self: string): PairView {
@@ -34,7 +25,7 @@ export function pairView(pair: PairConfig, self: string): PairView {
   const selfNode = pair.nodes[self]!;
   const partnerNode = pair.nodes[partner]!;
   // Our primary subnet is the partner's secondary, and the other way round (the config rules check it).
-  const network = (mine: NodeConfig['primary'], theirs: NodeConfig['primary']): NetworkView => ({
+  const network = (mine: NodeConfig['primary'], theirs: NodeConfig['primary']): NetworkEndpoint => ({
     net: subnetOf(mine.address),
     iface: mine.interface,
     localAddress: addressOf(mine.address),

@@ -2,20 +2,9 @@
 // that network's interface whatever the routing table prefers. The address may not exist yet (an interface still
 // coming up at boot): then each send tries the bind again, and heartbeats flow once it succeeds.
 import { createSocket, type Socket } from 'node:dgram';
-import type { NetId } from '../core/types.ts';
+import type { NetworkEndpoint } from '../ports.ts';
 import type { ThrottledLog } from './heartbeat-log.ts';
 import { bindSocket, closeSocket, errorCode } from './heartbeat-socket.ts';
-
-export interface HeartbeatNetwork {
-  net: NetId;
-  iface: string;
-  /** This node's address on the network, without prefix. */
-  localAddress: string;
-  /** The prefix length of localAddress: packets from sources in that subnet arrived on this network. */
-  prefix: number;
-  partnerAddress: string;
-  broadcast: string;
-}
 
 export class NetworkSender {
   private socket: Socket | null = null;
@@ -23,7 +12,7 @@ export class NetworkSender {
   private closed = false;
 
   constructor(
-    private readonly network: HeartbeatNetwork,
+    private readonly network: NetworkEndpoint,
     /** The port the partner listens on. */
     private readonly port: number,
     private readonly problems: ThrottledLog,

@@ -4,11 +4,11 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { inSubnet } from '../../config/ipv4.ts';
 import type { Heartbeat, NetId } from '../core/types.ts';
-import type { HeartbeatDropReason, HeartbeatExtras, HeartbeatTransport } from '../ports.ts';
+import type { HeartbeatDropReason, HeartbeatExtras, HeartbeatTransport, NetworkEndpoint } from '../ports.ts';
 import { decodeHeartbeat, encodeHeartbeat, type HeartbeatContext } from './heartbeat-codec.ts';
 import { ThrottledLog, type HeartbeatLog } from './heartbeat-log.ts';
 import { ReplayGuard } from './heartbeat-replay.ts';
-import { NetworkSender, type HeartbeatNetwork } from './heartbeat-sender.ts';
+import { NetworkSender } from './heartbeat-sender.ts';
 import { bindSocket, closeSocket, errorCode } from './heartbeat-socket.ts';
 
 export interface UdpHeartbeatsOptions {
@@ -19,7 +19,7 @@ export interface UdpHeartbeatsOptions {
   port: number;
   /** The port the partner listens on: `port` unless both nodes run on one machine, as in the tests. */
   partnerPort?: number;
-  networks: HeartbeatNetwork[];
+  networks: NetworkEndpoint[];
   log: HeartbeatLog;
   /** Monotonic ms, for the rate limit of log lines. */
   now: () => number;

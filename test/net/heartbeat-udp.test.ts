@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import type { Heartbeat } from '../../agent/core/types.ts';
 import { encodeHeartbeat } from '../../agent/net/heartbeat-codec.ts';
 import type { HeartbeatLog } from '../../agent/net/heartbeat-log.ts';
-import type { HeartbeatNetwork } from '../../agent/net/heartbeat-sender.ts';
+import type { NetworkEndpoint } from '../../agent/ports.ts';
 import { bindSocket, closeSocket } from '../../agent/net/heartbeat-socket.ts';
 import { UdpHeartbeats } from '../../agent/net/heartbeat-udp.ts';
 import type { HeartbeatExtras } from '../../agent/ports.ts';
@@ -27,7 +27,7 @@ interface Node {
 
 const [server1, server2] = ctx.nodes;
 
-function loopbackNetworks(self: 1 | 2): HeartbeatNetwork[] {
+function loopbackNetworks(self: 1 | 2): NetworkEndpoint[] {
   const partner = 3 - self;
   return ['a', 'b'].map((net, i) => ({
     net,
