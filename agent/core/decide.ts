@@ -1,0 +1,376 @@
+// The decisions of one step: from the node's whole state, which phase it must be in, and what entering that phase
+// sets in motion (group targets, fences, requests). Moves go through the transition table.
+import { type DetectorStage, detectorTick, resetDetector, silenceAfter } from './detector.ts';
+import { isFenced, isWaitingPhase, report, type Ctx } from './context.ts';
+import { fenceMargin, leaseUntil, requiredQuietReads, stopLead } from './lease.ts';
+import { groupHeld, groupStatus, resetGaveUp, type GroupRuntime } from './resources.ts';
+import { heldGroups, isIsolated, type NodeState } from './state.ts';
+import { assertTransition } from './transitions.ts';
+import type { Phase } from './types.ts';
+
+/** While watching the partner, the phase follows the detector's stage (a dead verdict is acted on before this). */
+const PHASE_OF_STAGE: Readonly<Record<DetectorStage, Phase>> = {
+  watching: 'normal', icmp: 'suspecting', disk: 'probing', unresponsive: 'partner_degraded',
+  disk_only: 'partner_degraded', dead: 'probing',
+};
+
+/** Phases whose detector verdicts drive the node's phase. */
+export const WATCHING: readonly Phase[] = ['normal', 'suspecting', 'probing', 'partner_degraded'];
+
+/** Phases in which the partner's death must still be noticed, though the phase itself does not follow the detector. */
+export const WATCHING_WHILE_FENCED: readonly Phase[] = ['fenced', 'reintegrating'];
+
+/** Releases every fence we may ever have placed: any term up to the highest either node has seen. */
+function releaseFences(s: NodeState): void {
+  s.out.fence = { term: Math.max(s.maxTerm, s.out.fence?.term ?? 0), active: false };
+}
+
+function leaseFresh(ctx: Ctx): boolean {
+  return ctx.now < leaseUntil(ctx.s.renewedFrom, ctx.cfg.timing) - stopLead(ctx.cfg.timing);
+}
+
+/**
+ * The lease is running out: stop serving now so the stops finish before the watchdog fires. A renewal already
+ * under way (the agent was descheduled and has just woken) gets the first half of that margin to land.
+ */
+function leaseLost(ctx: Ctx): boolean {
+  const { s, cfg, now } = ctx;
+  const left = leaseUntil(s.renewedFrom, cfg.timing) - now;
+  const lead = stopLead(cfg.timing);
+  const renewing = s.disk.pendingStartedAt !== null && s.disk.pendingWrite;
+  return left < lead / (renewing ? 2 : 1);
+}
+
+// Predicates over groups live at module level: the simulator calls them millions of times, and a closure built
+// per call costs more than the test itself under tsx.
+function wantedOrHeld(g: GroupRuntime): boolean {
+  return g.target === 'online' || groupHeld(g);
+}
+
+export function stopFailed(g: GroupRuntime): boolean {
+  return g.stopFailed;
+}
+
+function groupOnline(g: GroupRuntime): boolean {
+  return groupStatus(g) === 'online';
+}
+
+function wantsOrHolds(s: NodeState): boolean {
+  return Object.values(s.groups).some(wantedOrHeld);
+}
+
+function go(ctx: Ctx, to: Phase, cause: string): void {
+  const { s, now, cfg } = ctx;
+  const from = s.phase;
+  if (from === to) return;
+  assertTransition(from, to, cause);
+  s.phase = to;
+  s.phaseSince = now;
+  s.cause = cause;
+  ctx.fx.push({ type: 'transition', from, to, cause });
+  const own = s.groups[cfg.self]!;
+  const partnerGroup = s.groups[cfg.partner]!;
+  switch (to) {
+    case 'starting':
+      resetGaveUp(own);
+      own.target = 'online';
+      break;
+    case 'fenced':
+      for (const g of Object.values(s.groups)) g.target = 'offline';
+      // A fenced node owns nothing of the partner's: withdraw any fence we hold, so the partner may serve.
+      releaseFences(s);
+      s.fenceWait = null;
+      s.operator.reintegrate = false;
+      break;
+    case 'self_fenced':
+      for (const g of Object.values(s.groups)) g.target = 'offline';
+      break;
+    case 'fencing_partner': {
+      const term = s.out.fence?.active ? s.out.fence.term : Math.max(s.maxTerm, s.out.fence?.term ?? 0) + 1;
+      s.maxTerm = Math.max(s.maxTerm, term);
+      s.out.fence = { term, active: true };
+      s.fenceWait = {
+        decidedAt: now, term, onDisk: false, powerFenced: from === 'power_fencing' && s.powerFence?.result === 'ok',
+      };
+      s.powerFence = null;
+      break;
+    }
+    case 'taking_over':
+      for (const g of Object.values(s.groups)) {
+        if (g.target !== 'online') resetGaveUp(g);
+        g.target = 'online';
+      }
+      break;
+    case 'serving_both':
+      s.fenceWait = null;
+      resetDetector(s.detector, now);
+      break;
+    case 'releasing':
+      partnerGroup.target = 'offline';
+      break;
+    case 'handing_over':
+      own.target = 'offline';
+      break;
+    case 'reintegrating':
+      s.out.reintegrateRequest++;
+      s.reintegrateSentAt = now;
+      s.operator.reintegrate = false;
+      break;
+    case 'power_fencing':
+      s.powerFence = { startedAt: now, result: 'pending' };
+      ctx.fx.push({ type: 'run_fence_command' });
+      break;
+    case 'normal':
+    case 'suspecting':
+    case 'probing':
+    case 'partner_degraded':
+    case 'booting':
+      break;
+  }
+}
+
+export function decide(ctx: Ctx): void {
+  const { s, cfg, now } = ctx;
+  if (s.phase === 'booting') return decideBooting(ctx);
+
+  if (isFenced(ctx)) {
+    s.fencedByTerm = Math.max(s.fencedByTerm, s.partner.outbox.fence!.term);
+    if (!isWaitingPhase(s.phase)) return go(ctx, 'fenced', `fenced by the partner (term ${s.fencedByTerm})`);
+  }
+  if (Object.values(s.groups).some(stopFailed)) {
+    // A resource that will not stop may still hold the disk or the address: only a reset of this machine frees it.
+    if (s.phase !== 'self_fenced' && s.phase !== 'fenced') return go(ctx, 'self_fenced', 'a stop failed beyond the limit');
+    return;
+  }
+  if (s.phase !== 'fenced' && s.phase !== 'self_fenced' && wantsOrHolds(s) && leaseLost(ctx)) {
+    return go(ctx, 'self_fenced', 'lease expiring: the disk and the partner are both out of reach');
+  }
+
+  const t = cfg.timing;
+  const stage = s.detector.stage;
+  const p = s.partner;
+  const own = s.groups[cfg.self]!;
+
+  switch (s.phase) {
+    case 'starting':
+      if (groupStatus(own) === 'online') return go(ctx, 'normal', 'own group online');
+      if (own.gaveUpAt !== null && !groupHeld(own)) return giveUpOwnGroup(ctx);
+      return;
+
+    case 'normal':
+    case 'suspecting':
+    case 'probing':
+    case 'partner_degraded': {
+      if (p.outbox.handover > s.handledHandover) {
+        s.handledHandover = p.outbox.handover;
+        return go(ctx, 'fencing_partner', 'the partner handed its group over');
+      }
+      if (stage === 'dead') return go(ctx, 'fencing_partner', 'partner silent on every network, ICMP and the disk');
+      if (s.phase === 'normal' && p.outbox.takeoverRequest > s.handledTakeover) {
+        s.handledTakeover = p.outbox.takeoverRequest;
+        return go(ctx, 'handing_over', 'the operator moved our group to the partner');
+      }
+      if (p.outbox.reintegrateRequest > s.handledReintegrate && !groupHeld(s.groups[cfg.partner]!)) {
+        s.handledReintegrate = p.outbox.reintegrateRequest; // nothing of the partner's to release
+      }
+      if (own.gaveUpAt !== null && !groupHeld(own)) return giveUpOwnGroup(ctx);
+      if (
+        isolatedFor(ctx) >= silenceAfter(t) && partnerAliveOnDisk(ctx) && p.status && !p.status.isolated &&
+        !isWaitingPhase(p.status.phase)
+      ) {
+        return go(ctx, 'handing_over', 'cut off from every network while the partner is not');
+      }
+      if (
+        s.phase === 'partner_degraded' && stage === 'unresponsive' && s.detector.unresponsiveRounds >= 2 &&
+        cfg.hasFenceCommand && !partnerAliveOnDisk(ctx)
+      ) {
+        return go(ctx, 'power_fencing', "partner's machine answers ICMP but its agent and disk are silent");
+      }
+      return go(ctx, PHASE_OF_STAGE[stage], stageCause(stage));
+    }
+
+    case 'power_fencing':
+      if (s.powerFence?.result === 'ok') return go(ctx, 'fencing_partner', 'fence command confirmed the partner is off');
+      if (s.powerFence?.result === 'failed') return go(ctx, 'partner_degraded', 'fence command failed');
+      return;
+
+    case 'fencing_partner':
+      if (fenceWaitOver(ctx)) return go(ctx, 'taking_over', fenceWaitCause(ctx));
+      return;
+
+    case 'taking_over':
+      if (Object.values(s.groups).every(groupOnline)) {
+        return go(ctx, 'serving_both', 'all groups online');
+      }
+      retryGivenUpGroups(ctx);
+      return;
+
+    case 'serving_both':
+      if (p.outbox.reintegrateRequest > s.handledReintegrate && p.status && isWaitingPhase(p.status.phase)) {
+        return go(ctx, 'releasing', 'the partner asked to reintegrate');
+      }
+      if (s.operator.release) {
+        s.operator.release = false;
+        return go(ctx, 'releasing', 'the operator released the partner’s group');
+      }
+      retryGivenUpGroups(ctx);
+      return;
+
+    case 'releasing':
+      if (!groupHeld(s.groups[cfg.partner]!)) {
+        // Released: the partner may now claim its disk. This record is its signal, on the network and the disk.
+        releaseFences(s);
+        s.handledReintegrate = Math.max(s.handledReintegrate, p.outbox.reintegrateRequest);
+        resetDetector(s.detector, now);
+        return go(ctx, 'normal', "partner's group released");
+      }
+      return;
+
+    case 'handing_over':
+      if (!groupHeld(own)) {
+        s.out.handover++;
+        s.fencedByTerm = 0;
+        return go(ctx, 'fenced', 'own group stopped and handed to the partner');
+      }
+      return;
+
+    case 'fenced':
+      if (stage === 'dead') return go(ctx, 'fencing_partner', 'the partner holding our group is dead');
+      if (s.fencedByTerm > 0 && s.releasedTerm >= s.fencedByTerm && !partnerOwnsOurGroup(ctx)) {
+        return go(ctx, 'starting', 'the partner released our group');
+      }
+      if (s.operator.reintegrate) return go(ctx, 'reintegrating', 'operator asked to reintegrate');
+      if (
+        cfg.reintegrate === 'auto' && stage === 'watching' && p.status && !isWaitingPhase(p.status.phase) &&
+        now - s.phaseSince >= 2 * silenceAfter(t)
+      ) {
+        return go(ctx, 'reintegrating', 'automatic reintegration: the partner is back in touch');
+      }
+      return;
+
+    case 'reintegrating':
+      if (stage === 'dead') return go(ctx, 'fencing_partner', 'the partner holding our group died during reintegration');
+      // The release must be seen too: it travels only once it is on the disk, so the disk is ours to take.
+      if (
+        p.status && p.status.handledReintegrate >= s.out.reintegrateRequest && !partnerOwnsOurGroup(ctx) && !isFenced(ctx)
+      ) {
+        return go(ctx, 'starting', 'the partner released our group');
+      }
+      if (now - (s.reintegrateSentAt ?? now) >= 10 * silenceAfter(t)) {
+        return go(ctx, 'fenced', 'reintegration request not answered');
+      }
+      return;
+
+    case 'self_fenced':
+      if (Object.values(s.groups).some(groupHeld) || !leaseFresh(ctx) || (s.renewedFrom ?? -Infinity) < s.phaseSince) {
+        return;
+      }
+      if (s.out.fence?.active) return go(ctx, 'fencing_partner', 'lease renewed; resuming the takeover we had begun');
+      return go(ctx, 'starting', 'lease renewed');
+  }
+}
+
+function decideBooting(ctx: Ctx): void {
+  const { s } = ctx;
+  // Wait for the first mailbox read, then for a write that renews the lease: nothing is served before both.
+  if (!s.recovered) return;
+  if (isFenced(ctx)) {
+    s.fencedByTerm = s.partner.outbox.fence!.term;
+    return go(ctx, 'fenced', `found fenced in the mailbox (term ${s.fencedByTerm})`);
+  }
+  if (s.renewedFrom === null) return;
+  if (s.out.fence?.active) return go(ctx, 'fencing_partner', 'we hold a fence on the partner: resume the takeover');
+  return go(ctx, 'starting', 'mailbox clear');
+}
+
+export function runDetector(ctx: Ctx): void {
+  const { s, cfg, now } = ctx;
+  for (const a of detectorTick(s.detector, now, cfg.timing)) {
+    if (a.kind === 'icmp') for (const net of cfg.networks) ctx.fx.push({ type: 'icmp_probe', net, probeId: a.probeId });
+    else if (a.kind === 'ping') s.out.ping = a.pingSeq;
+    else if (s.recovered) {
+      const others = cfg.networks.filter((n) => n !== a.net && s.detector.netUp[n]);
+      if (!a.up && others.length > 0) {
+        report(ctx, 'warn', `network failure: partner's heartbeats lost on ${a.net}, still heard on ${others.join(', ')}`);
+      } else {
+        report(ctx, 'info', `partner's heartbeats ${a.up ? 'heard again' : 'lost'} on ${a.net}`);
+      }
+    }
+  }
+}
+
+function stageCause(stage: string): string {
+  switch (stage) {
+    case 'watching': return 'partner heard';
+    case 'icmp': return 'heartbeats silent on every network: ICMP probe';
+    case 'disk': return 'no ICMP answer: disk mailbox ping';
+    case 'unresponsive': return "partner's machine answers ICMP but its agent is silent";
+    case 'disk_only': return 'partner alive on the disk only: the networks between us are cut';
+    default: return stage;
+  }
+}
+
+/** How long every link has been down, by the sensors; never while the partner's heartbeats still reach us. */
+function isolatedFor(ctx: Ctx): number {
+  const { s, now } = ctx;
+  if (!isIsolated(s) || Object.values(s.detector.netUp).some(Boolean)) return 0;
+  return now - Math.max(...Object.values(s.links).map((l) => l.since));
+}
+
+function partnerAliveOnDisk(ctx: Ctx): boolean {
+  const at = ctx.s.detector.diskAliveAt;
+  return at !== null && ctx.now - at <= ctx.cfg.timing.diskProbeTimeoutMs;
+}
+
+function partnerOwnsOurGroup(ctx: Ctx): boolean {
+  return !!ctx.s.partner.status?.owns.includes(ctx.cfg.self);
+}
+
+function partnerHealthy(ctx: Ctx): boolean {
+  const p = ctx.s.partner.status;
+  return ctx.s.detector.stage === 'watching' && !!p && p.phase === 'normal' && !p.isolated;
+}
+
+/** Our own group failed past its restart limit: hand it to a healthy partner, or try again after a cool-down. */
+function giveUpOwnGroup(ctx: Ctx): void {
+  if (partnerHealthy(ctx)) return go(ctx, 'handing_over', 'own group failed past its restart limit');
+  retryGivenUpGroups(ctx);
+}
+
+function retryGivenUpGroups(ctx: Ctx): void {
+  for (const g of Object.values(ctx.s.groups)) {
+    if (g.gaveUpAt !== null && !groupHeld(g) && ctx.now - g.gaveUpAt >= 10 * silenceAfter(ctx.cfg.timing)) {
+      report(ctx, 'info', `retrying group ${g.id} after its cool-down`);
+      resetGaveUp(g);
+    }
+  }
+}
+
+function fenceWaitOver(ctx: Ctx): boolean {
+  const { s, cfg, now } = ctx;
+  const w = s.fenceWait;
+  if (!w || !w.onDisk) return false;
+  const ps = s.partner.status;
+  if (ps && ps.ackFenceTerm >= w.term && ps.owns.length === 0) return true;
+  if (w.powerFenced) return true;
+  const p = s.partner;
+  const t = cfg.timing;
+  const deadline = (p.lastEvidenceAt ?? w.decidedAt) + t.selfFenceLeaseMs + fenceMargin(t);
+  return (
+    now >= deadline && p.lastQuietReadStartedAt !== null && p.lastQuietReadStartedAt >= deadline &&
+    p.quietReads >= requiredQuietReads(t)
+  );
+}
+
+function fenceWaitCause(ctx: Ctx): string {
+  const w = ctx.s.fenceWait!;
+  const ps = ctx.s.partner.status;
+  if (ps && ps.ackFenceTerm >= w.term && ps.owns.length === 0) return 'the partner acknowledged the fence';
+  if (w.powerFenced) return 'the partner is powered off';
+  return "the partner's lease has expired";
+}
+
+export function updateAck(ctx: Ctx): void {
+  const { s } = ctx;
+  if (s.phase === 'fenced' && heldGroups(s).length === 0) s.ackFenceTerm = Math.max(s.ackFenceTerm, s.fencedByTerm);
+}

@@ -1,0 +1,208 @@
+// The events of one step: what a heartbeat, a mailbox cycle, a resource result, a sensor or the operator tells the
+// node, folded into its state. Decisions are taken afterwards (decide.ts), on the state as a whole.
+import { diskAlive, diskReadOk, heard, icmpReply, resetDetector } from './detector.ts';
+import { mergeOutbox } from './fence.ts';
+import { isFenced, report, type Ctx } from './context.ts';
+import { healthFailed, resourceDone } from './resources.ts';
+import { sentTime, type NodeState } from './state.ts';
+import type { CoreEvent, Heartbeat, MailboxView, Outbox } from './types.ts';
+
+/**
+ * The adapter steps the core at least every heartbeat interval. A longer gap means this agent was descheduled or
+ * its clock jumped: whatever its probes saw before is stale (the partner may have come back meanwhile), so the
+ * escalation starts over on fresh evidence. This only delays a verdict, never hastens one.
+ */
+export function noticePause(ctx: Ctx): void {
+  const { s, cfg, now } = ctx;
+  const gap = s.lastStepAt === null ? 0 : now - s.lastStepAt;
+  s.lastStepAt = now;
+  if (gap > 2 * cfg.timing.heartbeatIntervalMs && s.detector.stage !== 'watching') {
+    resetDetector(s.detector, now);
+    report(ctx, 'info', `resumed after ${Math.round(gap)} ms without a step: partner probes start over`);
+  }
+}
+
+export function apply(ctx: Ctx, ev: CoreEvent): void {
+  const { s, cfg, now } = ctx;
+  switch (ev.type) {
+    case 'tick':
+      return;
+    case 'heartbeat':
+      return acceptHeartbeat(ctx, ev.net, ev.hb);
+    case 'icmp_reply':
+      return icmpReply(s.detector, ev.probeId);
+    case 'disk_done':
+      return diskDone(ctx, ev.opId, ev.ok, ev.view, ev.error);
+    case 'resource_done': {
+      const g = s.groups[ev.group];
+      const line = g && resourceDone(g, ev.resource, ev.op, ev.ok, ev.error, now, cfg.restartLimit);
+      if (line) report(ctx, g.stopFailed ? 'error' : 'warn', line);
+      return;
+    }
+    case 'health': {
+      const g = s.groups[ev.group];
+      if (!ev.ok && g && isOurs(s, g.id)) {
+        const line = healthFailed(g, ev.resource, ev.detail, now, cfg.restartLimit);
+        if (line) report(ctx, 'warn', line);
+      }
+      return;
+    }
+    case 'link': {
+      const l = s.links[ev.net];
+      if (l && l.up !== ev.up) s.links[ev.net] = { up: ev.up, since: now };
+      return;
+    }
+    case 'fence_command_done':
+      if (s.powerFence?.result === 'pending') {
+        s.powerFence.result = ev.ok ? 'ok' : 'failed';
+        if (!ev.ok) report(ctx, 'error', `fence command failed: ${ev.error ?? 'no reason given'}`);
+      }
+      return;
+    case 'command':
+      return operatorCommand(ctx, ev.command);
+  }
+}
+
+function isOurs(s: NodeState, group: string): boolean {
+  const g = s.groups[group];
+  return !!g && g.target === 'online';
+}
+
+function acceptHeartbeat(ctx: Ctx, net: string, hb: Heartbeat): void {
+  const { s, cfg, now } = ctx;
+  const p = s.partner;
+  if (hb.from !== cfg.partner || !s.recovered) return;
+  // Each heartbeat goes out on every network with one sequence number: the copy on another network is news for
+  // that network only; anything older, or the same again on one network, is stale, reordered or replayed.
+  if (hb.gen < p.gen || (hb.gen === p.gen && hb.seq < p.seq)) return;
+  const sameSeq = hb.gen === p.gen && hb.seq === p.seq;
+  if (sameSeq && p.seqOnNet[net] === hb.seq) return;
+  p.seqOnNet[net] = hb.seq;
+  heard(s.detector, net, now);
+  if (sameSeq) return;
+  p.gen = hb.gen;
+  p.seq = hb.seq;
+  evidence(s, now);
+  p.status = hb.status;
+  acceptOutbox(s, hb.outbox);
+  if (hb.grant && hb.echo && hb.echo.gen === s.gen && !isFenced(ctx)) {
+    const at = sentTime(s, hb.echo.seq);
+    if (at !== null) renew(s, at);
+  }
+}
+
+function evidence(s: NodeState, now: number): void {
+  s.partner.lastEvidenceAt = now;
+  s.partner.quietReads = 0;
+  s.partner.lastQuietReadStartedAt = null;
+}
+
+function renew(s: NodeState, from: number): void {
+  if (s.renewedFrom === null || from > s.renewedFrom) s.renewedFrom = from;
+}
+
+function acceptOutbox(s: NodeState, o: Outbox): void {
+  s.partner.outbox = mergeOutbox(s.partner.outbox, o);
+  const f = s.partner.outbox.fence;
+  if (f) {
+    s.maxTerm = Math.max(s.maxTerm, f.term);
+    if (!f.active) s.releasedTerm = Math.max(s.releasedTerm, f.term);
+  }
+  if (o.ping > s.pong) s.pong = o.ping;
+}
+
+function diskDone(ctx: Ctx, opId: number, ok: boolean, view: MailboxView | undefined, error: string | undefined): void {
+  const { s } = ctx;
+  if (opId !== s.disk.opId || s.disk.pendingStartedAt === null) return; // late answer to an op already timed out
+  const startedAt = s.disk.pendingStartedAt;
+  s.disk.pendingStartedAt = null;
+  if (!ok || !view) return diskFailed(ctx, error ?? 'mailbox I/O failed');
+  s.disk.failures = 0;
+  if (!s.recovered) recover(ctx, view);
+  if (view.inbox) acceptOutbox(s, view.inbox);
+  acceptPartnerSlot(ctx, view, startedAt);
+  diskReadOk(s.detector);
+  if (s.disk.pendingWrite) {
+    const written = s.disk.pendingFence;
+    s.persistedFence = written;
+    if (s.fenceWait && written?.active && written.term === s.fenceWait.term) s.fenceWait.onDisk = true;
+    if (!isFenced(ctx)) renew(s, startedAt);
+  }
+}
+
+function diskFailed(ctx: Ctx, why: string): void {
+  ctx.s.disk.failures++;
+  if (ctx.s.disk.failures === 1) report(ctx, 'warn', `mailbox disk: ${why}`);
+}
+
+export function expireDiskOp(ctx: Ctx): void {
+  const { s, cfg, now } = ctx;
+  if (s.disk.pendingStartedAt !== null && now - s.disk.pendingStartedAt >= cfg.timing.diskIoTimeoutMs) {
+    s.disk.pendingStartedAt = null;
+    diskFailed(ctx, `no answer within ${cfg.timing.diskIoTimeoutMs} ms`);
+  }
+}
+
+/** The first mailbox read after a start: pick up where this node's previous life left off. */
+function recover(ctx: Ctx, v: MailboxView): void {
+  const { s } = ctx;
+  const own = v.ownSlot;
+  s.counter = own?.counter ?? 0;
+  s.handledReintegrate = own?.handledReintegrate ?? 0;
+  s.handledHandover = own?.handledHandover ?? 0;
+  s.handledTakeover = own?.handledTakeover ?? 0;
+  s.ackFenceTerm = own?.ackFenceTerm ?? 0;
+  s.pong = own?.pong ?? 0;
+  if (v.ownOutbox) s.out = { ...v.ownOutbox };
+  s.persistedFence = s.out.fence;
+  s.maxTerm = Math.max(s.maxTerm, s.out.fence?.term ?? 0);
+  // Requests sent over the network but never written may have been answered: continue above what was answered.
+  const ps = v.partnerSlot;
+  if (ps) {
+    s.out.reintegrateRequest = Math.max(s.out.reintegrateRequest, ps.handledReintegrate);
+    s.out.handover = Math.max(s.out.handover, ps.handledHandover);
+    s.out.takeoverRequest = Math.max(s.out.takeoverRequest, ps.handledTakeover);
+  }
+  s.detector.pingSeq = s.out.ping;
+  s.recovered = true;
+  s.disk.lastStartAt = null; // write our slot at once: the lease starts with it
+}
+
+function acceptPartnerSlot(ctx: Ctx, view: MailboxView, readStartedAt: number): void {
+  const { s, cfg, now } = ctx;
+  const slot = view.partnerSlot && view.partnerSlot.node === cfg.partner ? view.partnerSlot : null;
+  const key = view.partnerSlotFingerprint;
+  if (key === null) return; // never written: no evidence either way
+  const p = s.partner;
+  if (key !== p.slotKey) {
+    p.slotKey = key;
+    evidence(s, now);
+    diskAlive(s.detector, now);
+  } else if (p.lastEvidenceAt === null || readStartedAt > p.lastEvidenceAt) {
+    p.quietReads++;
+    p.lastQuietReadStartedAt = readStartedAt;
+  }
+  if (!slot) return;
+  if (s.detector.pingSeq > 0 && slot.pong >= s.detector.pingSeq) diskAlive(s.detector, now);
+  const cur = p.status;
+  if (!cur || slot.gen > cur.gen || (slot.gen === cur.gen && slot.counter >= cur.counter)) p.status = slot;
+}
+
+function operatorCommand(ctx: Ctx, command: 'reintegrate' | 'takeover' | 'release'): void {
+  const { s } = ctx;
+  const refuse = (why: string) => report(ctx, 'warn', `${command} refused: ${why}`);
+  switch (command) {
+    case 'reintegrate':
+      if (s.phase !== 'fenced') return refuse(`this node is ${s.phase}, not fenced`);
+      s.operator.reintegrate = true;
+      return report(ctx, 'info', 'reintegration requested by the operator');
+    case 'release':
+      if (s.phase !== 'serving_both') return refuse(`this node is ${s.phase}, not serving both groups`);
+      s.operator.release = true;
+      return report(ctx, 'info', "release of the partner's group requested by the operator");
+    case 'takeover':
+      if (s.phase !== 'normal') return refuse(`this node is ${s.phase}, not normal`);
+      s.out.takeoverRequest++;
+      return report(ctx, 'info', "asked the partner to hand its group over");
+  }
+}
