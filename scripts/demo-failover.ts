@@ -10,6 +10,7 @@ import { labDown, labUp } from '../lab/lifecycle.ts';
 import { onNode } from '../lab/mountns.ts';
 import { labPath } from '../lab/state.ts';
 import { setPort } from '../lab/topology.ts';
+import { waitUntil as until } from '../lab/wait.ts';
 
 const prefix = `demo${process.pid}`;
 const SRV1 = 'nfs://198.51.100.11/srv1';
@@ -104,14 +105,6 @@ function table(title: string, rows: [string, number | null][]): void {
 }
 
 const span = (from: number | null, to: number | null) => (from === null || to === null ? null : to - from);
-
-async function until(what: () => Promise<boolean>, timeoutMs: number, why: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await what())) {
-    if (Date.now() > end) throw new Error(`timed out: ${why}`);
-    await sleep(50);
-  }
-}
 
 async function main(): Promise<void> {
   say(`building the lab "${prefix}": two servers, a client, two networks, ext4 loop disks, NFS-Ganesha`);

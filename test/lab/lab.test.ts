@@ -9,6 +9,7 @@ import { ownership } from '../../lab/inspect.ts';
 import { labDown, labUp } from '../../lab/lifecycle.ts';
 import { onNode } from '../../lab/mountns.ts';
 import { labPath } from '../../lab/state.ts';
+import { waitUntil as until } from '../../lab/wait.ts';
 import { nsName } from '../../lab/topology.ts';
 
 const prefix = `hl${process.pid}`;
@@ -50,14 +51,6 @@ async function phase(server: string): Promise<string> {
     return (JSON.parse(await hanfs(server, ['status'])) as { result: { phase: string } }).result.phase;
   } catch {
     return 'unreachable';
-  }
-}
-
-async function until(what: () => Promise<boolean>, ms: number, why: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await what())) {
-    if (Date.now() > end) throw new Error(`timed out: ${why}`);
-    await new Promise((r) => setTimeout(r, 100));
   }
 }
 

@@ -11,6 +11,7 @@ import * as assert from 'uvu/assert';
 import { askControl } from '../../agent/daemon/control-socket.ts';
 import { inNetns, sh } from '../../lab/exec.ts';
 import { SERVICE_ADDRESS, createNetwork, destroyNetwork, nsName, setPort } from '../../lab/topology.ts';
+import { waitUntil } from '../../lab/wait.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const HANFS = join(ROOT, 'bin/hanfs');
@@ -59,15 +60,9 @@ async function status(node: string): Promise<Record<string, unknown>> {
   return answer.result;
 }
 
-async function until(what: () => Promise<boolean>, ms: number, why: string): Promise<void> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      if (await what()) return;
-    } catch { /* the agent is not up yet */ }
-    if (Date.now() > end) throw new Error(`timed out: ${why}\n${[...logs].map(([n, l]) => `${n}:\n${l.slice(-15).join('\n')}`).join('\n')}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** Waits for a condition; on a time-out, shows the agents' last log lines. */
+function until(what: () => Promise<boolean>, ms: number, why: string): Promise<void> {
+  return waitUntil(what, ms, why, () => [...logs].map(([n, l]) => `${n}:\n${l.slice(-15).join('\n')}`).join('\n'));
 }
 
 const phaseIs = (node: string, phase: string) => async () => (await status(node)).phase === phase;
