@@ -186,6 +186,8 @@ export function decide(ctx: Ctx): void {
       ) {
         return go(ctx, 'power_fencing', "partner's machine answers ICMP but its agent and disk are silent");
       }
+      // A partner known to be degraded is asked again by ICMP every silence period: that is no new suspicion.
+      if (s.phase === 'partner_degraded' && stage === 'icmp') return;
       return go(ctx, PHASE_OF_STAGE[stage], stageCause(stage));
     }
 

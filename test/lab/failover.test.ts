@@ -1,0 +1,89 @@
+// Two of the pair's failure situations, for real in the lab, with the ownership of every address and disk
+// sampled throughout: an agent frozen for three detection periods is not taken over (its machine still answers);
+// a server cut off from both networks hands its group over through the disk, and gets it back after reintegration.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { agentStatus } from '../../lab/agents.ts';
+import { ownership } from '../../lab/inspect.ts';
+import { labDown, labUp } from '../../lab/lifecycle.ts';
+import { readState, labPath } from '../../lab/state.ts';
+import { setPort } from '../../lab/topology.ts';
+import { waitUntil } from '../../lab/wait.ts';
+import { askControl } from '../../agent/daemon/control-socket.ts';
+import { readFileSync } from 'node:fs';
+
+const prefix = `hf${process.pid}`;
+const DETECTION_MS = 100 * 5; // the lab's heartbeat interval × misses
+
+/** Samples who holds what every 10 ms until stopped; returns every sample in which something had two owners. */
+function sampleOwnership(): { stop: () => Promise<string[]> } {
+  let running = true;
+  const doubles: string[] = [];
+  const done = (async () => {
+    while (running) {
+      const o = await ownership(prefix);
+      for (const [what, who] of [...Object.entries(o.addresses), ...Object.entries(o.disks)]) {
+        if (who.length > 1) doubles.push(`${what}: ${who.join(', ')}`);
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  })();
+  return { stop: async () => { running = false; await done; return doubles; } };
+}
+
+const phase = async (server: 'server1' | 'server2') => (await agentStatus(prefix, server))?.phase;
+
+function transitions(server: string, since: number): string[] {
+  return readFileSync(labPath(prefix, `${server}.log`), 'utf8').split('\n').flatMap((l) => {
+    try {
+      const j = JSON.parse(l) as { event?: string; message: string; timestamp: string };
+      return j.event === 'transition' && Date.parse(j.timestamp) >= since ? [j.message] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+test.before(async () => {
+  await labUp(prefix, { reintegrate: 'manual', timeoutMs: 60_000 });
+});
+
+test.after(async () => {
+  await labDown(prefix);
+});
+
+test('server1’s agent frozen for three detection periods: no takeover, nothing changes', async () => {
+  const sampler = sampleOwnership();
+  const since = Date.now();
+  const agent = readState(prefix)!.agents.server1!;
+  process.kill(agent, 'SIGSTOP');
+  await new Promise((r) => setTimeout(r, 3 * DETECTION_MS));
+  process.kill(agent, 'SIGCONT');
+  await new Promise((r) => setTimeout(r, 2000));
+  assert.equal(await sampler.stop(), []);
+  const seen = transitions('server2', since);
+  assert.ok(seen.some((t) => t.includes('partner_degraded')), seen.join('\n'));
+  assert.not.ok(seen.some((t) => /fencing|taking_over|power_fencing/.test(t)), seen.join('\n'));
+  assert.is(await phase('server1'), 'normal');
+  assert.is(await phase('server2'), 'normal');
+});
+
+test('server1 cut off from both networks hands its group over through the disk; reintegrated when back', async () => {
+  const sampler = sampleOwnership();
+  await setPort(prefix, 'server1', 'neta', false);
+  await setPort(prefix, 'server1', 'netb', false);
+  await waitUntil(async () => (await phase('server2')) === 'serving_both', 20_000, 'server2 serving both');
+  assert.is(await phase('server1'), 'fenced');
+  assert.equal((await ownership(prefix)).addresses['198.51.100.11'], ['server2']);
+
+  await setPort(prefix, 'server1', 'neta', true);
+  await setPort(prefix, 'server1', 'netb', true);
+  await waitUntil(async () => {
+    await askControl(labPath(prefix, 'server1.sock'), 'reintegrate');
+    return (await phase('server1')) === 'normal';
+  }, 30_000, 'server1 reintegrated', () => '', 1000);
+  assert.equal(await sampler.stop(), []);
+  assert.equal((await ownership(prefix)).disks.disk1, ['server1']);
+});
+
+test.run();
