@@ -7,6 +7,7 @@ import { configPath, SERVERS, type Server } from './config.ts';
 import { labStatus } from './inspect.ts';
 import { labDown, labUp } from './lifecycle.ts';
 import { onNode } from './mountns.ts';
+import { partitionServers } from './partition.ts';
 import { resolvePrefix } from './state.ts';
 import { NODES, type LabNode } from './topology.ts';
 
@@ -73,6 +74,13 @@ program.command('fence').description('power a server off: all its processes kill
 program.command('kill').description("kill every process of a node (its addresses and mounts stay, as after a crash of the software)")
   .option('--prefix <p>').argument('<node>')
   .action(async (name: string, o: { prefix?: string }) => killAll(resolvePrefix(o.prefix), node(name)));
+
+program.command('partition').description('drop (on) or pass again (off) all traffic between the two servers, on both networks; clients still reach both')
+  .option('--prefix <p>').argument('<on|off>')
+  .action(async (state: string, o: { prefix?: string }) => {
+    if (state !== 'on' && state !== 'off') throw new Error(`partition on or off, not ${state}`);
+    await partitionServers(resolvePrefix(o.prefix), state === 'on');
+  });
 
 program.command('status').description('the topology and who serves what, as JSON')
   .option('--prefix <p>')

@@ -1,12 +1,14 @@
-// Two of the pair's failure situations, for real in the lab, with the ownership of every address and disk
+// Three of the pair's failure situations, for real in the lab, with the ownership of every address and disk
 // sampled throughout: an agent frozen for three detection periods is not taken over (its machine still answers);
-// a server cut off from both networks hands its group over through the disk, and gets it back after reintegration.
+// the servers cut off from each other while clients reach both are not taken over either (the disk answers); a
+// server cut off from both networks hands its group over through the disk, and gets it back after reintegration.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { agentStatus } from '../../lab/agents.ts';
 import { ownership } from '../../lab/inspect.ts';
 import { labDown, labUp } from '../../lab/lifecycle.ts';
 import { readState, labPath } from '../../lab/state.ts';
+import { partitionServers } from '../../lab/partition.ts';
 import { setPort } from '../../lab/topology.ts';
 import { waitUntil } from '../../lab/wait.ts';
 import { askControl } from '../../agent/daemon/control-socket.ts';
@@ -66,6 +68,25 @@ test('server1’s agent frozen for three detection periods: no takeover, nothing
   assert.not.ok(seen.some((t) => /fencing|taking_over|power_fencing/.test(t)), seen.join('\n'));
   assert.is(await phase('server1'), 'normal');
   assert.is(await phase('server2'), 'normal');
+});
+
+test('all traffic between the servers dropped, clients still reaching both, disk fine: no takeover', async () => {
+  const sampler = sampleOwnership();
+  const since = Date.now();
+  await partitionServers(prefix, true);
+  try {
+    await waitUntil(async () => transitions('server2', since).some((t) => t.includes('partner alive on the disk only')), 10_000,
+      'server2 sees its partner alive on the disk only');
+    await new Promise((r) => setTimeout(r, 4000));
+    for (const server of ['server1', 'server2']) {
+      const seen = transitions(server, since);
+      assert.not.ok(seen.some((t) => /fencing|taking_over|handing_over|self_fenced/.test(t)), `${server}:\n${seen.join('\n')}`);
+    }
+  } finally {
+    await partitionServers(prefix, false);
+  }
+  await waitUntil(async () => (await phase('server1')) === 'normal' && (await phase('server2')) === 'normal', 10_000, 'both normal');
+  assert.equal(await sampler.stop(), []);
 });
 
 test('server1 cut off from both networks hands its group over through the disk; reintegrated when back', async () => {
