@@ -31,6 +31,11 @@ function checkTiming(timing: TimingConfig, report: Report): void {
   if (timing.selfFenceLeaseMs < 2 * diskCycleMs) {
     report(['timing', 'selfFenceLeaseMs'], `at least 2 × (diskIntervalMs + diskIoTimeoutMs) = ${2 * diskCycleMs}`, timing.selfFenceLeaseMs);
   }
+  // The partner's machine must have answered two ICMP rounds, a silence period apart, before it is powered off.
+  const twoRoundsMs = 2 * timing.heartbeatIntervalMs * timing.missesBeforeSuspicion;
+  if (timing.fenceAfterMs < twoRoundsMs) {
+    report(['timing', 'fenceAfterMs'], `at least 2 × heartbeatIntervalMs × missesBeforeSuspicion = ${twoRoundsMs}`, timing.fenceAfterMs);
+  }
 }
 
 function checkCommandNames(nfs: NfsConfig, report: Report): void {

@@ -47,8 +47,10 @@ const timingSchema = strictObject({
   diskIoTimeoutMs: z.int().min(1).default(1000),
   diskProbeTimeoutMs: z.int().min(1).default(2000),
   selfFenceLeaseMs: z.int().min(1).default(5000),
+  // Unset, it is the lease: a partner silent for that long would have stopped serving, were its agent running.
+  fenceAfterMs: z.int().min(1).optional(),
   deepCheckCron: cronWithSeconds.default('*/10 * * * * *'),
-});
+}).transform(({ fenceAfterMs, ...timing }) => ({ ...timing, fenceAfterMs: fenceAfterMs ?? timing.selfFenceLeaseMs }));
 
 const resourcesSchema = strictObject({
   restartLimit: z.int().min(0).default(3),

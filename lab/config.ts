@@ -7,10 +7,13 @@ import { SECONDARY_ADDRESS, SERVICE_ADDRESS } from './topology.ts';
 export const SERVERS = ['server1', 'server2'] as const;
 export type Server = (typeof SERVERS)[number];
 
-/** Detection 0.5 s; a lease of 3 s lets an agent frozen for 3 × detection resume without any change. */
+/**
+ * Detection 0.5 s; a lease of 3 s lets an agent frozen for 3 × detection resume without any change, and so does
+ * waiting 2 s before the fence command powers off a partner whose machine answers but whose agent does not.
+ */
 const TIMING = {
   heartbeatIntervalMs: 100, missesBeforeSuspicion: 5, icmpTimeoutMs: 200, diskIntervalMs: 200,
-  diskIoTimeoutMs: 400, diskProbeTimeoutMs: 800, selfFenceLeaseMs: 3000,
+  diskIoTimeoutMs: 400, diskProbeTimeoutMs: 800, selfFenceLeaseMs: 3000, fenceAfterMs: 2000,
 };
 
 export function configPath(prefix: string, server: Server): string {

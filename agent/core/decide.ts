@@ -182,7 +182,7 @@ export function decide(ctx: Ctx): void {
       }
       if (
         s.phase === 'partner_degraded' && stage === 'unresponsive' && s.detector.unresponsiveRounds >= 2 &&
-        cfg.hasFenceCommand && !partnerAliveOnDisk(ctx)
+        cfg.hasFenceCommand && !partnerAliveOnDisk(ctx) && now - (p.lastEvidenceAt ?? s.phaseSince) >= t.fenceAfterMs
       ) {
         return go(ctx, 'power_fencing', "partner's machine answers ICMP but its agent and disk are silent");
       }

@@ -15,6 +15,11 @@ export interface CoreTiming {
   diskIoTimeoutMs: number;
   diskProbeTimeoutMs: number;
   selfFenceLeaseMs: number;
+  /**
+   * How long a partner whose machine answers ICMP may stay silent on heartbeats and the disk before the fence
+   * command (if configured) powers it off: shorter stalls of a busy agent must not cost a machine.
+   */
+  fenceAfterMs: number;
 }
 
 export interface CoreConfig {

@@ -56,6 +56,7 @@ export function coreConfigFor(v: PairView): CoreConfig {
       diskIoTimeoutMs: t.diskIoTimeoutMs,
       diskProbeTimeoutMs: t.diskProbeTimeoutMs,
       selfFenceLeaseMs: t.selfFenceLeaseMs,
+      fenceAfterMs: t.fenceAfterMs,
     },
     reintegrate: v.pair.reintegrate,
     restartLimit: v.pair.resources.restartLimit,

@@ -26,6 +26,7 @@ export const SIM_TIMING: CoreTiming = {
   diskIoTimeoutMs: 600,
   diskProbeTimeoutMs: 1200,
   selfFenceLeaseMs: 3000,
+  fenceAfterMs: 2000,
 };
 
 export interface SetupOptions {

@@ -72,6 +72,7 @@ test('defaults are filled in', () => {
     diskProbeTimeoutMs: 2000,
     selfFenceLeaseMs: 5000,
     deepCheckCron: '*/10 * * * * *',
+    fenceAfterMs: 5000,
   });
   assert.is(config.resources.restartLimit, 3);
   assert.is(config.fenceCommand, null);
@@ -190,6 +191,7 @@ test('a probe waits longer than one mailbox cycle', () => {
 
 test('the self-fence lease covers two mailbox cycles', () => {
   assertRejected((raw) => { raw.timing = { selfFenceLeaseMs: 2999 }; }, 'timing.selfFenceLeaseMs', '= 3000');
+  assertRejected((raw) => { raw.timing = { fenceAfterMs: 3999 }; }, 'timing.fenceAfterMs', '= 4000');
 });
 
 test('heartbeat interval and miss count have lower bounds', () => {

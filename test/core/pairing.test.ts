@@ -60,6 +60,12 @@ test('an agent frozen for twice the detection time is not taken over: its machin
   assert.equal(lines(w, /fencing_partner|power_fencing|fenced/), []);
 });
 
+test('with a fence command, an agent stalled for less than fenceAfterMs is not powered off', () => {
+  const w = run([{ kind: 'agent_freeze', node: 0, at: 5000, until: 6600 }], { hasFenceCommand: true });
+  assert.ok(lines(w, /node2 .*→ partner_degraded/).length >= 1);
+  assert.equal(lines(w, /power_fencing|fencing_partner|fenced/), []);
+});
+
 test('an agent hung for good: with a fence command the partner powers it off and takes over', () => {
   const w = run([{ kind: 'agent_freeze', node: 0, at: 5000, until: 20_000 }], { hasFenceCommand: true });
   assert.ok(lines(w, /node2 partner_degraded → power_fencing/).length >= 1);
