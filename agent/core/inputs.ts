@@ -183,7 +183,8 @@ function acceptPartnerSlot(ctx: Ctx, view: MailboxView, readStartedAt: number): 
     p.lastQuietReadStartedAt = readStartedAt;
   }
   if (!slot) return;
-  if (s.detector.pingSeq > 0 && slot.pong >= s.detector.pingSeq) diskAlive(s.detector, now);
+  // A pong answers the probe under way only: an old one stays in the slot and would pass for life on every read.
+  if (s.detector.stage === 'disk' && s.detector.pingSeq > 0 && slot.pong >= s.detector.pingSeq) diskAlive(s.detector, now);
   const cur = p.status;
   if (!cur || slot.gen > cur.gen || (slot.gen === cur.gen && slot.counter >= cur.counter)) p.status = slot;
 }

@@ -35,8 +35,9 @@ const KINDS = [
 ] as const;
 
 /**
- * A third of the seeds get one clean machine crash, the case the takeover bound is checked on; the others get
- * one to six faults of any kind, overlapping as they fall.
+ * A third of the seeds get one clean machine crash, the case the takeover bound is checked on, half of them after
+ * the servers were cut off from each other on one or both networks; the others get one to six faults of any
+ * kind, overlapping as they fall.
  */
 export function randomSchedule(rng: Prng, lim: ScheduleLimits): Fault[] {
   const start = 3000;
@@ -47,7 +48,12 @@ export function randomSchedule(rng: Prng, lim: ScheduleLimits): Fault[] {
   };
   if (rng.chance(1 / 3)) {
     const at = rng.between(start, lim.chaosMs / 2);
-    return [{ kind: 'machine_crash', node: node(), at, until: lim.chaosMs }];
+    const crash: Fault = { kind: 'machine_crash', node: node(), at, until: lim.chaosMs };
+    if (rng.chance(1 / 2)) return [crash];
+    // The partner first seen on the disk only, or on one network only, then dead: the verdict must follow it.
+    const cutFrom = rng.between(start, at);
+    const nets = rng.chance(1 / 2) ? [0, 1] : [rng.int(0, 1)];
+    return [...nets.map((net): Fault => ({ kind: 'partition', net, at: cutFrom, until: lim.chaosMs })), crash];
   }
   const faults: Fault[] = [];
   const count = rng.int(1, 6);

@@ -107,7 +107,9 @@ export class Invariants {
     const crashEnd = 'until' in f ? f.until : w.now;
     if (crashEnd < w.now + bound) return; // it comes back before the bound: nothing to check
     const core = survivor.agent?.core;
-    if (!w.agentActive(survivor) || core?.phase !== 'normal') return;
+    // A survivor watching its partner (hearing it, or seeing it on the disk only) owes the bound; one busy with
+    // something else (starting, fenced, taking over) does not.
+    if (!w.agentActive(survivor) || !core || !['normal', 'suspecting', 'probing', 'partner_degraded'].includes(core.phase)) return;
     // Only a survivor with no faults of its own around the crash owes the bound.
     const touched = w.faults.some((g) => g !== f && 'node' in g && g.node === survivor.idx &&
       g.at <= w.now + bound && ('until' in g ? g.until : g.at) >= w.now - t0Slack(w));

@@ -95,6 +95,17 @@ test('both networks cut between the servers, the disk fine: no takeover, the par
   assert.equal(lines(w, /fencing_partner|fenced/), []);
 });
 
+test('a partner alive on the disk only, that then crashes, is taken over (an old pong is no sign of life)', () => {
+  const w = run([
+    { kind: 'partition', net: 0, at: 5000, until: 20_000 },
+    { kind: 'partition', net: 1, at: 5000, until: 20_000 },
+    { kind: 'machine_crash', node: 0, at: 9000, until: 20_000 },
+  ]);
+  assert.ok(lines(w, /node2 .*→ partner_degraded: partner alive on the disk only/).length >= 1);
+  const takeover = lines(w, /node2 fencing_partner → taking_over/);
+  assert.ok(takeover.length === 1 && at(takeover[0]!) < 20_000, w.trace.filter((l) => / → /.test(l)).join('\n'));
+});
+
 test('a server cut off from both networks hands its group over through the disk', () => {
   const w = run([
     { kind: 'link_down', node: 0, net: 0, at: 5000, until: 15_000 },

@@ -1,10 +1,12 @@
-// Three of the pair's failure situations, for real in the lab, with the ownership of every address and disk
+// Four of the pair's failure situations, for real in the lab, with the ownership of every address and disk
 // sampled throughout: an agent frozen for three detection periods is not taken over (its machine still answers);
 // the servers cut off from each other while clients reach both are not taken over either (the disk answers); a
-// server cut off from both networks hands its group over through the disk, and gets it back after reintegration.
+// server cut off from both networks hands its group over through the disk, and gets it back after reintegration;
+// an agent hung for good while its machine answers is powered off by its partner's fence command (the lab's, which
+// acts from the host's namespaces as a management board would) and taken over.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { agentStatus } from '../../lab/agents.ts';
+import { agentStatus, boot } from '../../lab/agents.ts';
 import { ownership } from '../../lab/inspect.ts';
 import { labDown, labUp } from '../../lab/lifecycle.ts';
 import { readState, labPath } from '../../lab/state.ts';
@@ -105,6 +107,23 @@ test('server1 cut off from both networks hands its group over through the disk; 
   }, 30_000, 'server1 reintegrated', () => '', 1000);
   assert.equal(await sampler.stop(), []);
   assert.equal((await ownership(prefix)).disks.disk1, ['server1']);
+});
+
+test('server1’s agent hung for good, its machine answering: server2 powers it off with the fence command and takes over', async () => {
+  const sampler = sampleOwnership();
+  const since = Date.now();
+  process.kill(readState(prefix)!.agents.server1!, 'SIGSTOP');
+  await waitUntil(async () => (await phase('server2')) === 'serving_both', 30_000, 'server2 serving both');
+  const seen = transitions('server2', since).map((t) => t.split(':')[0]);
+  for (const step of ['partner_degraded → power_fencing', 'power_fencing → fencing_partner', 'fencing_partner → taking_over']) {
+    assert.ok(seen.includes(step), seen.join('\n'));
+  }
+  await boot(prefix, 'server1');
+  await waitUntil(async () => {
+    await askControl(labPath(prefix, 'server1.sock'), 'reintegrate');
+    return (await phase('server1')) === 'normal';
+  }, 40_000, 'server1 back and reintegrated', () => '', 1000);
+  assert.equal(await sampler.stop(), []);
 });
 
 test.run();
