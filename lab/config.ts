@@ -4,6 +4,8 @@ import { writeFileSync } from 'node:fs';
 import { labPath, type LabState } from './state.ts';
 import { SECONDARY_ADDRESS, SERVICE_ADDRESS } from './topology.ts';
 
+const ROOT = new URL('..', import.meta.url).pathname;
+
 export const SERVERS = ['server1', 'server2'] as const;
 export type Server = (typeof SERVERS)[number];
 
@@ -41,6 +43,7 @@ stateDir: ${labPath(p, `${self}-state`)}
 runDir: ${labPath(p, `${self}-run`)}
 controlSocket: ${labPath(p, `${self}.sock`)}
 reintegrate: ${reintegrate}
+fenceCommand: [nsenter, -t, "${state.bmc}", -m, -n, --, ${ROOT}scripts/lab, fence, --prefix, ${p}, "{partner}"]
 timing: { ${Object.entries(TIMING).map(([k, v]) => `${k}: ${v}`).join(', ')} }
 nfs: { profile: ganesha, leaseSeconds: 2, graceSeconds: 2 }
 nodes:

@@ -1,5 +1,6 @@
 // `scripts/lab up` and `down`: build the whole lab (network, disks, mount namespaces, secret, configs, mailbox,
 // both agents) and wait until both servers serve their exports; remove all of it, also after a crash.
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { processAlive } from '../agent/sensors/process-alive.ts';
 import { boot, killAll } from './agents.ts';
@@ -19,6 +20,7 @@ export async function labUp(prefix: string, opts: { reintegrate: 'manual' | 'aut
   const state: LabState = { prefix, loops: {}, agents: {} };
   try {
     await privateRunDir(prefix);
+    state.bmc = startBoard();
     writeState(state);
     await createNetwork(prefix);
     await createDisks(state);
@@ -34,6 +36,16 @@ export async function labUp(prefix: string, opts: { reintegrate: 'manual' | 'aut
     await labDown(prefix);
     throw new Error(`${(err as Error).message}\n${SERVERS.map((s, i) => `--- ${s}.log\n${tails[i]}`).join('\n')}`);
   }
+}
+
+/**
+ * The lab's management board: it only has to exist, in the host's namespaces, so that an agent's fence command can
+ * enter them (`nsenter -t PID -m -n`) and power its partner off from outside, as a BMC does.
+ */
+function startBoard(): number {
+  const board = spawn('sleep', ['infinity'], { detached: true, stdio: 'ignore' });
+  board.unref();
+  return board.pid!;
 }
 
 /** Both exports answer a real NFSv4 client on their service addresses. */
@@ -57,7 +69,7 @@ export async function waitServing(prefix: string, timeoutMs: number): Promise<vo
 export async function labDown(prefix: string): Promise<void> {
   const state = readState(prefix);
   for (const node of NODES) await killAll(prefix, node);
-  for (const pid of Object.values(state?.agents ?? {})) {
+  for (const pid of [...Object.values(state?.agents ?? {}), ...(state?.bmc ? [state.bmc] : [])]) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch { /* gone */ }

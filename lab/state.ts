@@ -7,6 +7,8 @@ export interface LabState {
   prefix: string;
   loops: Record<string, string>;
   agents: Record<string, number>;
+  /** The lab's "management board": a process in the host's namespaces, through which a fence command reaches the lab. */
+  bmc?: number;
 }
 
 export function runDir(prefix: string): string {
