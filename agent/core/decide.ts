@@ -20,6 +20,16 @@ export const WATCHING: readonly Phase[] = ['normal', 'suspecting', 'probing', 'p
 /** Phases in which the partner's death must still be noticed, though the phase itself does not follow the detector. */
 export const WATCHING_WHILE_FENCED: readonly Phase[] = ['fenced', 'reintegrating'];
 
+/** Places (or keeps) our fence on the partner, and starts waiting for it to take effect. */
+function placeFence(ctx: Ctx, powerFenced: boolean): void {
+  const { s, now } = ctx;
+  const term = s.out.fence?.active ? s.out.fence.term : Math.max(s.maxTerm, s.out.fence?.term ?? 0) + 1;
+  s.maxTerm = Math.max(s.maxTerm, term);
+  s.out.fence = { term, active: true };
+  const onDisk = s.fenceWait?.term === term && s.fenceWait.onDisk;
+  s.fenceWait = { decidedAt: s.fenceWait?.term === term ? s.fenceWait.decidedAt : now, term, onDisk, powerFenced };
+}
+
 /** Releases every fence we may ever have placed: any term up to the highest either node has seen. */
 function releaseFences(s: NodeState): void {
   s.out.fence = { term: Math.max(s.maxTerm, s.out.fence?.term ?? 0), active: false };
@@ -85,16 +95,10 @@ function go(ctx: Ctx, to: Phase, cause: string): void {
     case 'self_fenced':
       for (const g of Object.values(s.groups)) g.target = 'offline';
       break;
-    case 'fencing_partner': {
-      const term = s.out.fence?.active ? s.out.fence.term : Math.max(s.maxTerm, s.out.fence?.term ?? 0) + 1;
-      s.maxTerm = Math.max(s.maxTerm, term);
-      s.out.fence = { term, active: true };
-      s.fenceWait = {
-        decidedAt: now, term, onDisk: false, powerFenced: from === 'power_fencing' && s.powerFence?.result === 'ok',
-      };
+    case 'fencing_partner':
+      placeFence(ctx, from === 'power_fencing' && s.powerFence?.result === 'ok');
       s.powerFence = null;
       break;
-    }
     case 'taking_over':
       for (const g of Object.values(s.groups)) {
         if (g.target !== 'online') resetGaveUp(g);
@@ -117,8 +121,9 @@ function go(ctx: Ctx, to: Phase, cause: string): void {
       s.operator.reintegrate = false;
       break;
     case 'power_fencing':
-      s.powerFence = { startedAt: now, result: 'pending' };
-      ctx.fx.push({ type: 'run_fence_command' });
+      // The fence goes to the mailbox first: a partner powered off and booting again must find itself fenced.
+      placeFence(ctx, false);
+      s.powerFence = { startedAt: now, result: 'waiting' };
       break;
     case 'normal':
     case 'suspecting':
@@ -192,8 +197,15 @@ export function decide(ctx: Ctx): void {
     }
 
     case 'power_fencing':
+      if (s.powerFence?.result === 'waiting' && s.fenceWait?.onDisk) {
+        s.powerFence.result = 'pending';
+        ctx.fx.push({ type: 'run_fence_command' });
+        return;
+      }
       if (s.powerFence?.result === 'ok') return go(ctx, 'fencing_partner', 'fence command confirmed the partner is off');
-      if (s.powerFence?.result === 'failed') return go(ctx, 'partner_degraded', 'fence command failed');
+      if (s.powerFence?.result === 'failed') {
+        return go(ctx, 'fencing_partner', 'fence command failed: waiting for the acknowledgement or the lease');
+      }
       return;
 
     case 'fencing_partner':

@@ -73,7 +73,8 @@ export interface NodeState {
   /** The term of the fence that put us in `fenced` (0 when we stood down on our own). */
   fencedByTerm: number;
   fenceWait: FenceWait | null;
-  powerFence: { startedAt: number; result: 'pending' | 'ok' | 'failed' } | null;
+  /** waiting: for our fence to reach the disk; pending: the command runs; then its outcome. */
+  powerFence: { startedAt: number; result: 'waiting' | 'pending' | 'ok' | 'failed' } | null;
   detector: DetectorState;
   groups: Record<GroupId, GroupRuntime>;
   operator: { reintegrate: boolean; release: boolean };

@@ -16,7 +16,8 @@ export const ALLOWED_TRANSITIONS: Readonly<Record<Phase, readonly Phase[]>> = {
   probing: ['normal', 'partner_degraded', 'fencing_partner', 'handing_over', ...LOSE_ALL],
   // The partner's machine or disk answers but its heartbeats do not: no takeover on that evidence.
   partner_degraded: ['normal', 'suspecting', 'probing', 'power_fencing', 'fencing_partner', 'handing_over', ...LOSE_ALL],
-  power_fencing: ['fencing_partner', 'partner_degraded', ...LOSE_ALL],
+  // Fence written to the mailbox, then the fence command; either way on to the wait (confirmed off: no wait).
+  power_fencing: ['fencing_partner', ...LOSE_ALL],
   // Fence written; waiting for the partner's acknowledgement or for its lease to have certainly expired.
   fencing_partner: ['taking_over', ...LOSE_ALL],
   taking_over: ['serving_both', ...LOSE_ALL],
