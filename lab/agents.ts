@@ -7,7 +7,7 @@ import { configPath, type Server } from './config.ts';
 import { sh, shQuiet } from './exec.ts';
 import { onNode, replaceMountNs } from './mountns.ts';
 import { labPath, readState, writeState } from './state.ts';
-import { nsName, SECONDARY_ADDRESS } from './topology.ts';
+import { nsName, SECONDARY_ADDRESS, setPort } from './topology.ts';
 
 const HANFS = new URL('../bin/hanfs', import.meta.url).pathname;
 
@@ -60,3 +60,22 @@ export async function powerOff(prefix: string, server: Server): Promise<void> {
   await replaceMountNs(prefix, server);
 }
 
+
+/** The phase the server's agent reports, or null while it does not answer. */
+export async function phaseOf(prefix: string, server: Server): Promise<string | null> {
+  return ((await agentStatus(prefix, server))?.phase as string | undefined) ?? null;
+}
+
+/** A crash: the server's links cut on both networks, then the machine powered off. */
+export async function crash(prefix: string, server: Server): Promise<void> {
+  await setPort(prefix, server, 'neta', false);
+  await setPort(prefix, server, 'netb', false);
+  await powerOff(prefix, server);
+}
+
+/** The crashed server comes back: links up, then a boot. */
+export async function restore(prefix: string, server: Server): Promise<void> {
+  await setPort(prefix, server, 'neta', true);
+  await setPort(prefix, server, 'netb', true);
+  await boot(prefix, server);
+}

@@ -6,47 +6,26 @@
 // acts from the host's namespaces as a management board would) and taken over.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { agentStatus, boot } from '../../lab/agents.ts';
+import { askControl } from '../../agent/daemon/control-socket.ts';
+import { transitions as logged } from '../../lab/agent-log.ts';
+import { boot, phaseOf } from '../../lab/agents.ts';
 import { ownership } from '../../lab/inspect.ts';
 import { labDown, labUp } from '../../lab/lifecycle.ts';
-import { readState, labPath } from '../../lab/state.ts';
 import { partitionServers } from '../../lab/partition.ts';
+import { sampleOwnership as sampler } from '../../lab/sampler.ts';
+import { labPath, readState } from '../../lab/state.ts';
 import { setPort } from '../../lab/topology.ts';
 import { waitUntil } from '../../lab/wait.ts';
-import { askControl } from '../../agent/daemon/control-socket.ts';
-import { readFileSync } from 'node:fs';
 
 const prefix = `hf${process.pid}`;
 const DETECTION_MS = 100 * 5; // the lab's heartbeat interval × misses
 
-/** Samples who holds what every 10 ms until stopped; returns every sample in which something had two owners. */
-function sampleOwnership(): { stop: () => Promise<string[]> } {
-  let running = true;
-  const doubles: string[] = [];
-  const done = (async () => {
-    while (running) {
-      const o = await ownership(prefix);
-      for (const [what, who] of [...Object.entries(o.addresses), ...Object.entries(o.disks)]) {
-        if (who.length > 1) doubles.push(`${what}: ${who.join(', ')}`);
-      }
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  })();
-  return { stop: async () => { running = false; await done; return doubles; } };
-}
-
-const phase = async (server: 'server1' | 'server2') => (await agentStatus(prefix, server))?.phase;
-
-function transitions(server: string, since: number): string[] {
-  return readFileSync(labPath(prefix, `${server}.log`), 'utf8').split('\n').flatMap((l) => {
-    try {
-      const j = JSON.parse(l) as { event?: string; message: string; timestamp: string };
-      return j.event === 'transition' && Date.parse(j.timestamp) >= since ? [j.message] : [];
-    } catch {
-      return [];
-    }
-  });
-}
+const sampleOwnership = () => {
+  const s = sampler(prefix);
+  return { stop: async () => (await s.stop()).doubles };
+};
+const phase = (server: 'server1' | 'server2') => phaseOf(prefix, server);
+const transitions = (server: 'server1' | 'server2', since: number) => logged(prefix, server, since);
 
 test.before(async () => {
   await labUp(prefix, { reintegrate: 'manual', timeoutMs: 60_000 });
@@ -80,7 +59,7 @@ test('all traffic between the servers dropped, clients still reaching both, disk
     await waitUntil(async () => transitions('server2', since).some((t) => t.includes('partner alive on the disk only')), 10_000,
       'server2 sees its partner alive on the disk only');
     await new Promise((r) => setTimeout(r, 4000));
-    for (const server of ['server1', 'server2']) {
+    for (const server of ['server1', 'server2'] as const) {
       const seen = transitions(server, since);
       assert.not.ok(seen.some((t) => /fencing|taking_over|handing_over|self_fenced/.test(t)), `${server}:\n${seen.join('\n')}`);
     }
