@@ -2,7 +2,7 @@
 // the disk mailbox, commands, sensors) implements one; the controller only ever talks to these, so the same
 // controller logic runs against real sockets and disks, or against fakes in tests.
 import type {
-  GroupId, Heartbeat, MailboxView, NetId, Outbox, ResourceKind, StatusRecord,
+  GroupId, Heartbeat, IntentRecord, MailboxView, NetId, Outbox, ResourceKind, StatusRecord,
 } from './core/types.ts';
 
 /** One of this node's two networks, as the network adapters (heartbeats, ICMP) need it. */
@@ -50,15 +50,18 @@ export interface IcmpProber {
 export interface MailboxWrite {
   slot: StatusRecord;
   outbox: Outbox;
+  /** New records of our intent log, each to its sector of the ring. */
+  intents: IntentRecord[];
 }
 
 export interface Mailbox {
   /**
-   * One cycle: write our slot and the partner's inbox (when `write` is given, each verified by reading it back),
-   * then read the four sectors that concern us. Rejects on an I/O error, a corrupt or foreign sector we would have
-   * to act on, or when `deadlineMs` passes (the I/O runs off the event loop, so a hung disk delays nothing else).
+   * One cycle: write our slot, the partner's inbox and our new intent records (when `write` is given, each verified
+   * by reading it back), then read the four sectors that concern us, and the intent logs asked for. Rejects on an
+   * I/O error, a corrupt or foreign sector we would have to act on, or when `deadlineMs` passes (the I/O runs off
+   * the event loop, so a hung disk delays nothing else).
    */
-  cycle(write: MailboxWrite | null, deadlineMs: number): Promise<MailboxView>;
+  cycle(write: MailboxWrite | null, deadlineMs: number, readIntents?: ReadonlyArray<'own' | 'partner'>): Promise<MailboxView>;
   close(): Promise<void>;
 }
 

@@ -2,6 +2,7 @@
 // sets in motion (group targets, fences, requests). Moves go through the transition table.
 import { type DetectorStage, detectorTick, resetDetector, silenceAfter } from './detector.ts';
 import { isFenced, isWaitingPhase, report, type Ctx } from './context.ts';
+import { actingTerm, describe, logTransition } from './intent.ts';
 import { fenceMargin, leaseUntil, requiredQuietReads, stopLead } from './lease.ts';
 import { groupHeld, groupStatus, resetGaveUp, type GroupRuntime } from './resources.ts';
 import { heldGroups, isIsolated, type NodeState } from './state.ts';
@@ -84,6 +85,7 @@ function go(ctx: Ctx, to: Phase, cause: string): void {
     case 'starting':
       resetGaveUp(own);
       own.target = 'online';
+      logTransition(s, 'start_own', 'begun', 0);
       break;
     case 'fenced':
       for (const g of Object.values(s.groups)) g.target = 'offline';
@@ -91,9 +93,12 @@ function go(ctx: Ctx, to: Phase, cause: string): void {
       releaseFences(s);
       s.fenceWait = null;
       s.operator.reintegrate = false;
+      if (from === 'handing_over') logTransition(s, 'handover', 'complete', s.out.handover);
+      else logTransition(s, 'stand_down', 'begun', 0);
       break;
     case 'self_fenced':
       for (const g of Object.values(s.groups)) g.target = 'offline';
+      logTransition(s, 'stand_down', 'begun', 0);
       break;
     case 'fencing_partner':
       placeFence(ctx, from === 'power_fencing' && s.powerFence?.result === 'ok');
@@ -104,16 +109,27 @@ function go(ctx: Ctx, to: Phase, cause: string): void {
         if (g.target !== 'online') resetGaveUp(g);
         g.target = 'online';
       }
+      logTransition(s, 'takeover', 'begun', actingTerm(s));
+      // The partner's log is replayed before its group's first step: what was it doing when it stopped?
+      s.intent.readPartner = true;
       break;
     case 'serving_both':
       s.fenceWait = null;
       resetDetector(s.detector, now);
+      logTransition(s, 'takeover', 'complete', actingTerm(s));
       break;
     case 'releasing':
       partnerGroup.target = 'offline';
+      // Our own keeps running (a release resumed at boot finds every target offline).
+      own.target = 'online';
+      logTransition(s, 'release', 'begun', actingTerm(s));
       break;
     case 'handing_over':
       own.target = 'offline';
+      // The counter this handover raises the partner's to, on the record: a resumed handover must not raise it twice,
+      // or the partner would take a second handover for the one we made.
+      if (from !== 'booting') s.handoverTo = s.out.handover + 1;
+      logTransition(s, 'handover', 'begun', s.handoverTo);
       break;
     case 'reintegrating':
       s.out.reintegrateRequest++;
@@ -126,6 +142,8 @@ function go(ctx: Ctx, to: Phase, cause: string): void {
       s.powerFence = { startedAt: now, result: 'waiting' };
       break;
     case 'normal':
+      if (from === 'starting') logTransition(s, 'start_own', 'complete', 0);
+      break;
     case 'suspecting':
     case 'probing':
     case 'partner_degraded':
@@ -232,6 +250,7 @@ export function decide(ctx: Ctx): void {
 
     case 'releasing':
       if (!groupHeld(s.groups[cfg.partner]!)) {
+        logTransition(s, 'release', 'complete', actingTerm(s));
         // Released: the partner may now claim its disk. This record is its signal, on the network and the disk.
         releaseFences(s);
         s.handledReintegrate = Math.max(s.handledReintegrate, p.outbox.reintegrateRequest);
@@ -242,7 +261,7 @@ export function decide(ctx: Ctx): void {
 
     case 'handing_over':
       if (!groupHeld(own)) {
-        s.out.handover++;
+        s.out.handover = Math.max(s.out.handover, s.handoverTo);
         s.fencedByTerm = 0;
         return go(ctx, 'fenced', 'own group stopped and handed to the partner');
       }
@@ -293,8 +312,24 @@ function decideBooting(ctx: Ctx): void {
     return go(ctx, 'fenced', `found fenced in the mailbox (term ${s.fencedByTerm})`);
   }
   if (s.renewedFrom === null) return;
-  if (s.out.fence?.active) return go(ctx, 'fencing_partner', 'we hold a fence on the partner: resume the takeover');
-  return go(ctx, 'starting', 'mailbox clear');
+  // The intent log says which transition the previous run was in: finish it rather than undo and redo it.
+  const r = s.intent.resume;
+  const was = r ? `: the previous run was in ${describe(r)}` : '';
+  const fence = s.out.fence;
+  if (fence?.active) {
+    // The fence wait was over before the takeover's first record: a partner back since then found itself fenced.
+    if (r?.transition === 'takeover' && r.term === fence.term) return go(ctx, 'taking_over', `resuming the takeover${was}`);
+    if (r?.transition === 'release' && !r.complete) return go(ctx, 'releasing', `resuming the release${was}`);
+    return go(ctx, 'fencing_partner', 'we hold a fence on the partner: resume the takeover');
+  }
+  if (r?.transition === 'handover') {
+    // The record holds the counter the handover raises: a write of the outbox lost with the previous run is made good.
+    s.handoverTo = r.term;
+    if (!r.complete) return go(ctx, 'handing_over', `resuming the handover${was}`);
+    s.out.handover = Math.max(s.out.handover, r.term);
+    return go(ctx, 'fenced', `own group already handed over${was}`);
+  }
+  return go(ctx, 'starting', `mailbox clear${was}`);
 }
 
 export function runDetector(ctx: Ctx): void {

@@ -2,6 +2,7 @@
 // node, folded into its state. Decisions are taken afterwards (decide.ts), on the state as a whole.
 import { diskAlive, diskReadOk, heard, icmpReply, resetDetector } from './detector.ts';
 import { mergeOutbox } from './fence.ts';
+import { logStepDone, recoverIntents, replayPartnerLog, writeSettled } from './intent.ts';
 import { isFenced, report, type Ctx } from './context.ts';
 import { healthFailed, resourceDone } from './resources.ts';
 import { sentTime, type NodeState } from './state.ts';
@@ -37,6 +38,7 @@ export function apply(ctx: Ctx, ev: CoreEvent): void {
       const g = s.groups[ev.group];
       const line = g && resourceDone(g, ev.resource, ev.op, ev.ok, ev.error, now, cfg.restartLimit);
       if (line) report(ctx, g.stopFailed ? 'error' : 'warn', line);
+      logStepDone(s, ev.group, ev.resource, ev.op, ev.ok, ev.error);
       return;
     }
     case 'health': {
@@ -118,7 +120,9 @@ function diskDone(ctx: Ctx, opId: number, ok: boolean, view: MailboxView | undef
   s.disk.pendingStartedAt = null;
   if (!ok || !view) return diskFailed(ctx, error ?? 'mailbox I/O failed');
   s.disk.failures = 0;
+  writeSettled(s, true);
   if (!s.recovered) recover(ctx, view);
+  if (s.disk.pendingReadsPartner) replayPartnerLog(ctx, view.partnerIntents ?? []);
   if (view.inbox) acceptOutbox(s, view.inbox);
   acceptPartnerSlot(ctx, view, startedAt);
   diskReadOk(s.detector);
@@ -131,6 +135,7 @@ function diskDone(ctx: Ctx, opId: number, ok: boolean, view: MailboxView | undef
 }
 
 function diskFailed(ctx: Ctx, why: string): void {
+  writeSettled(ctx.s, false);
   ctx.s.disk.failures++;
   if (ctx.s.disk.failures === 1) report(ctx, 'warn', `mailbox disk: ${why}`);
 }
@@ -164,6 +169,7 @@ function recover(ctx: Ctx, v: MailboxView): void {
     s.out.takeoverRequest = Math.max(s.out.takeoverRequest, ps.handledTakeover);
   }
   s.detector.pingSeq = s.out.ping;
+  recoverIntents(s, v.ownIntents);
   s.recovered = true;
   s.disk.lastStartAt = null; // write our slot at once: the lease starts with it
 }

@@ -1,6 +1,7 @@
 // What a step sends out on its own schedule: heartbeats, mailbox cycles, and the watchdog's deadline.
 import type { Ctx } from './context.ts';
 import { stopFailed } from './decide.ts';
+import { takeForWrite } from './intent.ts';
 import { leaseUntil } from './lease.ts';
 import { groupActive } from './resources.ts';
 import { recordSent, statusRecord } from './state.ts';
@@ -30,11 +31,16 @@ export function sendHeartbeatIfDue(ctx: Ctx): void {
   ctx.fx.push({ type: 'send_heartbeat', hb });
 }
 
+/**
+ * Every disk interval; at once while intent records wait to be written or the partner's log to be read, unless the
+ * last cycle failed (a disk that fails at once must not be retried in a tight loop).
+ */
 export function startDiskCycleIfDue(ctx: Ctx): void {
   const { s, cfg, now } = ctx;
   const d = s.disk;
   if (d.pendingStartedAt !== null) return;
-  if (d.lastStartAt !== null && now - d.lastStartAt < cfg.timing.diskIntervalMs) return;
+  const urgent = s.recovered && d.failures === 0 && (s.intent.unwritten.length > 0 || s.intent.readPartner);
+  if (!urgent && d.lastStartAt !== null && now - d.lastStartAt < cfg.timing.diskIntervalMs) return;
   d.opId++;
   d.pendingStartedAt = now;
   d.lastStartAt = now;
@@ -43,9 +49,12 @@ export function startDiskCycleIfDue(ctx: Ctx): void {
   let write = null;
   if (s.recovered) {
     s.counter++;
-    write = { slot: statusRecord(s, cfg.self), outbox: { ...s.out } };
+    write = { slot: statusRecord(s, cfg.self), outbox: { ...s.out }, intents: takeForWrite(s) };
   }
-  ctx.fx.push({ type: 'disk_cycle', opId: d.opId, write });
+  // The first cycle of a run reads back its own log; a takeover reads the partner's.
+  d.pendingReadsPartner = s.recovered && s.intent.readPartner;
+  const readIntents: Array<'own' | 'partner'> = !s.recovered ? ['own'] : d.pendingReadsPartner ? ['partner'] : [];
+  ctx.fx.push({ type: 'disk_cycle', opId: d.opId, write, readIntents });
 }
 
 export function armWatchdog(ctx: Ctx): void {

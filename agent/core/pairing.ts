@@ -8,6 +8,7 @@
 import type { Ctx } from './context.ts';
 import { decide, runDetector, updateAck, WATCHING, WATCHING_WHILE_FENCED } from './decide.ts';
 import { apply, expireDiskOp, noticePause } from './inputs.ts';
+import { holdStep, releaseHeld } from './intent.ts';
 import { armWatchdog, sendHeartbeatIfDue, startDiskCycleIfDue } from './outputs.ts';
 import { driveGroup } from './resources.ts';
 import type { NodeState } from './state.ts';
@@ -30,11 +31,13 @@ export function step(cfg: CoreConfig, s: NodeState, ev: CoreEvent, now: number):
     decide(ctx);
     if (s.phase === before) break;
   }
-  // Nothing is touched, and no watchdog armed, before the mailbox says whether this node may serve.
+  // Nothing is touched, and no watchdog armed, before the mailbox says whether this node may serve. Each step
+  // waits for its intent record (intent.ts).
   if (s.phase !== 'booting') {
+    releaseHeld(ctx);
     for (const g of Object.values(s.groups)) {
       const e = driveGroup(g);
-      if (e) ctx.fx.push(e);
+      if (e) holdStep(ctx, e);
     }
     armWatchdog(ctx);
   }

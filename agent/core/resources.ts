@@ -3,6 +3,8 @@
 // start in RESOURCE_ORDER, stop in reverse, a failed resource restarted (with everything above it) up to a limit.
 import type { Effect, GroupId, ResourceSpec } from './types.ts';
 
+export type StepEffect = Extract<Effect, { type: 'start_resource' | 'stop_resource' }>;
+
 /**
  * `unknown` is every resource's state when the agent starts: a previous run may have left it running. It counts as
  * held; the first operation on it is an idempotent start (adopting it) or stop (cleaning it up).
@@ -71,18 +73,18 @@ export function groupBusy(g: GroupRuntime): boolean {
   return false;
 }
 
-function stopEffect(g: GroupRuntime, r: ResourceRuntime): Effect {
+function stopEffect(g: GroupRuntime, r: ResourceRuntime): StepEffect {
   r.state = 'offline_pending';
   return { type: 'stop_resource', group: g.id, resource: r.spec.name, kind: r.spec.kind };
 }
 
-function startEffect(g: GroupRuntime, r: ResourceRuntime): Effect {
+function startEffect(g: GroupRuntime, r: ResourceRuntime): StepEffect {
   r.state = 'online_pending';
   return { type: 'start_resource', group: g.id, resource: r.spec.name, kind: r.spec.kind };
 }
 
 /** The next operation that moves the group towards its target, or none while one is under way or it is there. */
-export function driveGroup(g: GroupRuntime): Effect | null {
+export function driveGroup(g: GroupRuntime): StepEffect | null {
   if (groupBusy(g) || g.stopFailed) return null;
   const rs = g.resources;
   if (g.target === 'offline' || g.gaveUpAt !== null) {

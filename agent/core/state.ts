@@ -1,6 +1,7 @@
 // A node's whole protocol state: plain data, so the simulator can keep thousands of them and a test can snapshot one.
 import { newDetector, type DetectorState } from './detector.ts';
 import { emptyOutbox } from './fence.ts';
+import { newIntentState, type IntentState } from './intent.ts';
 import { groupHeld, newGroup, type GroupRuntime } from './resources.ts';
 import type { CoreConfig, FenceRecord, GroupId, NetId, Outbox, Phase, StatusRecord } from './types.ts';
 
@@ -54,6 +55,8 @@ export interface NodeState {
     pendingWrite: boolean;
     /** The fence record the pending write carries. */
     pendingFence: FenceRecord | null;
+    /** The pending cycle reads the partner's intent log. */
+    pendingReadsPartner: boolean;
     lastStartAt: number | null;
     failures: number;
   };
@@ -80,6 +83,9 @@ export interface NodeState {
   operator: { reintegrate: boolean; release: boolean };
   reintegrateSentAt: number | null;
   watchdogUntil: number | null;
+  intent: IntentState;
+  /** The handover counter the handover under way raises the partner's to (its intent record keeps it too). */
+  handoverTo: number;
 }
 
 /**
@@ -104,7 +110,10 @@ export function initialState(cfg: CoreConfig, now: number, gen: number): NodeSta
       lastEvidenceAt: null, slotKey: null, quietReads: 0, lastQuietReadStartedAt: null,
     },
     renewedFrom: null,
-    disk: { opId: 0, pendingStartedAt: null, pendingWrite: false, pendingFence: null, lastStartAt: null, failures: 0 },
+    disk: {
+      opId: 0, pendingStartedAt: null, pendingWrite: false, pendingFence: null, pendingReadsPartner: false, lastStartAt: null,
+      failures: 0,
+    },
     out: emptyOutbox(),
     persistedFence: null,
     pong: 0,
@@ -122,6 +131,8 @@ export function initialState(cfg: CoreConfig, now: number, gen: number): NodeSta
     operator: { reintegrate: false, release: false },
     reintegrateSentAt: null,
     watchdogUntil: null,
+    intent: newIntentState(),
+    handoverTo: 0,
   };
 }
 

@@ -6,8 +6,9 @@ import type { Phase } from './types.ts';
 const LOSE_ALL: Phase[] = ['fenced', 'self_fenced'];
 
 export const ALLOWED_TRANSITIONS: Readonly<Record<Phase, readonly Phase[]>> = {
-  // Read the mailbox before anything else: fenced, free to start, or holding a fence on the partner (resume it).
-  booting: ['starting', 'fenced', 'fencing_partner', 'self_fenced'],
+  // Read the mailbox before anything else: fenced, free to start, or holding a fence on the partner; the intent
+  // log may say a takeover, a release or a handover was under way (finish it).
+  booting: ['starting', 'fenced', 'fencing_partner', 'taking_over', 'releasing', 'handing_over', 'self_fenced'],
   starting: ['normal', 'handing_over', ...LOSE_ALL],
   normal: ['suspecting', 'probing', 'partner_degraded', 'fencing_partner', 'handing_over', ...LOSE_ALL],
   // Heartbeats silent on every network: ICMP echo on each network.

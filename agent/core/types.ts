@@ -103,6 +103,28 @@ export interface Heartbeat {
   grant: boolean;
 }
 
+/**
+ * Why a node takes a step: the transition it is carrying out. Every step, and the start and end of every
+ * transition, is written to the node's intent log on the shared disk before it is acted on.
+ */
+export type TransitionKind = 'start_own' | 'takeover' | 'release' | 'handover' | 'stand_down' | 'restart';
+
+/**
+ * One record of a node's intent log. A step (`step` set) is `begun` before its command runs, then `done` or
+ * `failed`; a transition (`step` null) is `begun` when the node enters it and `complete` once it is over.
+ */
+export interface IntentRecord {
+  /** Increases with every record the node writes, across restarts: the log's order. */
+  seq: number;
+  transition: TransitionKind;
+  /** The fence term a takeover or release acts under; for a handover, the handover counter it raises; else 0. */
+  term: number;
+  step: { group: GroupId; resource: ResourceKind; op: 'start' | 'stop' } | null;
+  state: 'begun' | 'done' | 'failed' | 'complete';
+  /** Why a step failed, shortened to fit the record. */
+  detail: string;
+}
+
 /** What one mailbox cycle read: the sectors of the pair that concern this node. */
 export interface MailboxView {
   ownSlot: StatusRecord | null;
@@ -116,6 +138,9 @@ export interface MailboxView {
    * and lets its lease be seen to expire, and one that does not verify but keeps changing is not silence.
    */
   partnerSlotFingerprint: string | null;
+  /** The intent logs asked for by the cycle (`readIntents`), oldest record first; records that do not verify are left out. */
+  ownIntents?: IntentRecord[];
+  partnerIntents?: IntentRecord[];
 }
 
 export type Phase =
@@ -151,8 +176,15 @@ export type CoreEvent =
 export type Effect =
   | { type: 'send_heartbeat'; hb: Heartbeat }
   | { type: 'icmp_probe'; net: NetId; probeId: number }
-  /** One mailbox cycle: write our slot and the partner's inbox (when `write` is given), then read all four sectors. */
-  | { type: 'disk_cycle'; opId: number; write: { slot: StatusRecord; outbox: Outbox } | null }
+  /**
+   * One mailbox cycle: write our slot, the partner's inbox and the new records of our intent log (when `write` is
+   * given), then read the four sectors of slots and inboxes, and the intent logs named in `readIntents`.
+   */
+  | {
+    type: 'disk_cycle'; opId: number; write: { slot: StatusRecord; outbox: Outbox; intents: IntentRecord[] } | null;
+    readIntents: Array<'own' | 'partner'>;
+  }
+  /** Issued only once the step's `begun` record is on the disk (a stop: once its write was tried). */
   | { type: 'start_resource'; group: GroupId; resource: string; kind: ResourceKind }
   | { type: 'stop_resource'; group: GroupId; resource: string; kind: ResourceKind }
   /** Arm the watchdog so the machine resets at `until` unless armed again; null disarms (nothing is owned). */

@@ -105,7 +105,7 @@ export class Controller {
           this.dispatch({ type: 'icmp_reply', net: fx.net, probeId: fx.probeId }));
         return;
       case 'disk_cycle':
-        d.mailbox.cycle(fx.write, d.core.timing.diskIoTimeoutMs).then(
+        d.mailbox.cycle(fx.write, d.core.timing.diskIoTimeoutMs, fx.readIntents).then(
           (view) => this.dispatch({ type: 'disk_done', opId: fx.opId, ok: true, view }),
           (err: Error) => this.dispatch({ type: 'disk_done', opId: fx.opId, ok: false, error: err.message }),
         );

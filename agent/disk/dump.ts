@@ -1,10 +1,12 @@
 // What a mailbox disk holds, read straight from the device, for `hanfs disk dump` and for `disk init`'s refusal to
-// overwrite: the header, and per node its status slot and its inbox, each with its state (verified, unverified
-// without the secret, empty, corrupt or foreign). Damaged content is reported by its reason, never as data.
-import type { Outbox, StatusRecord } from '../core/types.ts';
+// overwrite: the header, and per node its status slot, its inbox and its intent log, each sector with its state
+// (verified, unverified without the secret, empty, corrupt or foreign). Damaged content is reported by its reason,
+// never as data.
+import type { IntentRecord, Outbox, StatusRecord } from '../core/types.ts';
 import { leadingBytes, type IoMode, type SectorDevice } from './direct-io.ts';
+import { decodeIntent } from './intent-records.ts';
 import {
-  decodeHeader, decodeInbox, decodeSlot, HEADER_READ_BYTES, MAILBOX_SECTORS, SLOT_COUNT, sectorIndex,
+  decodeHeader, decodeInbox, decodeSlot, HEADER_READ_BYTES, intentSectors, MAILBOX_SECTORS, SLOT_COUNT, sectorIndex,
   type MailboxTimeouts, type NodeIndex, type RecordContext, type RecordRead, type SectorSize,
 } from './layout.ts';
 
@@ -24,6 +26,8 @@ export interface NodeReport {
   name: string;
   slot: SectorReport<StatusRecord>;
   inbox: SectorReport<Outbox>;
+  /** The sectors of its intent log that hold something, oldest record first (damaged ones last). */
+  intents: SectorReport<IntentRecord>[];
 }
 
 export interface MailboxDump {
@@ -51,6 +55,8 @@ export function readMailbox(disk: SectorDevice, secret: Buffer | null, now: numb
       name: header.nodes[index],
       slot: report(slotSector, decodeSlot(ctx, index, sectorBytes(slotSector)), now),
       inbox: report(inboxSector, decodeInbox(ctx, index, sectorBytes(inboxSector)), now),
+      intents: intentSectors(index).map((sector) => report(sector, decodeIntent(ctx, index, sectorBytes(sector)), now))
+        .filter((r) => r.state !== 'empty').sort((x, y) => ('seq' in x ? x.seq : Infinity) - ('seq' in y ? y.seq : Infinity)),
     };
   });
   return {
@@ -96,11 +102,25 @@ export function formatDump(dump: MailboxDump): string {
     '',
     table([INBOX_COLUMNS, ...dump.nodes.map(inboxRow)]),
   );
+  for (const node of dump.nodes) {
+    lines.push('', node.intents.length === 0 ? `intent log of ${node.name}: empty` : table([INTENT_COLUMNS(node.name), ...node.intents.map(intentRow)]));
+  }
   return `${lines.join('\n')}\n`;
 }
 
 const SLOT_COLUMNS = ['slot of', 'sector', 'state', 'seq', 'gen', 'counter', 'phase', 'owns', 'isolated', 'pong', 'ack fence', 'handled r/h/t', 'age'];
 const INBOX_COLUMNS = ['inbox of', 'sector', 'state', 'seq', 'fence', 'ping', 'reintegrate', 'handover', 'takeover', 'age'];
+
+const INTENT_COLUMNS = (name: string) => [`intent log of ${name}`, 'sector', 'state', 'transition', 'term', 'step', 'outcome', 'detail', 'age'];
+
+function intentRow(sector: SectorReport<IntentRecord>): string[] {
+  if (!('record' in sector)) return [`—`, String(sector.sector), stateText(sector)];
+  const r = sector.record;
+  const step = r.step ? `${r.step.op} ${r.step.group}/${r.step.resource}` : '-';
+  return [
+    `#${sector.seq}`, String(sector.sector), sector.state, r.transition, String(r.term), step, r.state, r.detail || '-', formatAge(sector.ageMs),
+  ];
+}
 
 function slotRow({ name, slot }: NodeReport): string[] {
   if (!('record' in slot)) return [name, String(slot.sector), stateText(slot)];

@@ -14,16 +14,21 @@
 // | 2      | inbox of node 0          | node 1     |
 // | 3      | status slot of node 1    | node 1     |
 // | 4      | inbox of node 1          | node 0     |
+// | 5–20   | intent log of node 0     | node 0     |
+// | 21–36  | intent log of node 1     | node 1     |
+//
+// An intent log is a ring of INTENT_LOG_RECORDS sectors, one record each (intent-records.ts): record number n goes
+// to sector n mod INTENT_LOG_RECORDS of the ring, so the ring holds the node's last records.
 //
 // Header (sector 0)
 // | offset | size | field                                                                    |
 // | ------ | ---- | ------------------------------------------------------------------------ |
 // | 0      | 8    | magic "HANFSMBX"                                                         |
-// | 8      | 2    | layout version, u16 = 1                                                  |
+// | 8      | 2    | layout version, u16 = 2                                                  |
 // | 10     | 1    | kind, 1 = header                                                         |
 // | 11     | 1    | slot count = 2                                                           |
 // | 12     | 2    | sector size S, u16: 512 or 4096                                          |
-// | 14     | 2    | zero                                                                     |
+// | 14     | 2    | intent log records per node, u16 = 16                                    |
 // | 16     | 16   | uuid: random at init, copied into every record                           |
 // | 32     | 32   | pair id                                                                  |
 // | 64     | 32   | name of node 0 (the node listed first in the config)                     |
@@ -38,12 +43,13 @@
 // | offset | size | field                                                                    |
 // | ------ | ---- | ------------------------------------------------------------------------ |
 // | 0      | 8    | magic "HANFSMBX"                                                         |
-// | 8      | 2    | layout version, u16 = 1                                                  |
-// | 10     | 1    | kind: 2 = status slot, 3 = inbox                                         |
+// | 8      | 2    | layout version, u16 = 2                                                  |
+// | 10     | 1    | kind: 2 = status slot, 3 = inbox, 4 = intent record                      |
 // | 11     | 1    | writer: index of the node that wrote it                                  |
 // | 12     | 4    | zero                                                                     |
 // | 16     | 16   | uuid, from the header: a record of another mailbox is foreign            |
-// | 32     | 8    | seq, u64: increases with every write of this sector                      |
+// | 32     | 8    | seq, u64: increases with every write of this sector (of an intent        |
+// |        |      | record: the record's number, which increases with every record)          |
 // | 40     | 8    | writtenAt, u64: the writer's wall clock in ms, for humans only           |
 // | 48     | …    | payload, below                                                           |
 // | …      | …    | zero                                                                     |
@@ -76,23 +82,25 @@
 // reserved or padding byte is caught even in a record read without the secret. A sector of zeroes is "empty"
 // (never written since init): an all-zero sector can never be a record, since every record has the magic.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { INTENT_LOG_RECORDS } from '../core/intent.ts';
 import type { FenceRecord, NodeId, Outbox, Phase, StatusRecord } from '../core/types.ts';
 
 const MAGIC = Buffer.from('HANFSMBX', 'latin1');
-const LAYOUT_VERSION = 1;
+/** Version 2 added the intent logs. */
+const LAYOUT_VERSION = 2;
 export const SLOT_COUNT = 2;
 export const SECTOR_SIZES = [512, 4096] as const;
 export type SectorSize = (typeof SECTOR_SIZES)[number];
-export const MAILBOX_SECTORS = 1 + 2 * SLOT_COUNT;
+export const MAILBOX_SECTORS = 1 + 2 * SLOT_COUNT + SLOT_COUNT * INTENT_LOG_RECORDS;
 /** Read from the start of the device before the sector size is known: covers a header of either size. */
 export const HEADER_READ_BYTES = Math.max(...SECTOR_SIZES);
 const DIGEST_BYTES = 32;
 const NAME_BYTES = 32;
 
 export type NodeIndex = 0 | 1;
-export type RecordKind = 'slot' | 'inbox';
+export type RecordKind = 'slot' | 'inbox' | 'intent';
 
-const KIND_CODES = { header: 1, slot: 2, inbox: 3 } as const;
+const KIND_CODES = { header: 1, slot: 2, inbox: 3, intent: 4 } as const;
 
 /** Never reorder: the code is what is on the disk. A new phase gets the next code. */
 export const PHASE_CODES: Record<Phase, number> = {
@@ -107,7 +115,7 @@ const PAIR_ID = /^[a-z0-9-]{1,32}$/;
 const NODE_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 
 const HEADER = {
-  magic: 0, version: 8, kind: 10, slotCount: 11, sectorSize: 12, uuid: 16, pairId: 32, nodes: [64, 96],
+  magic: 0, version: 8, kind: 10, slotCount: 11, sectorSize: 12, intentRecords: 14, uuid: 16, pairId: 32, nodes: [64, 96],
   diskIntervalMs: 128, diskIoTimeoutMs: 132, selfFenceLeaseMs: 136,
 } as const;
 const RECORD = { magic: 0, version: 8, kind: 10, writer: 11, uuid: 16, seq: 32, writtenAt: 40 } as const;
@@ -165,13 +173,25 @@ export type RecordRead<T> =
   | { state: 'foreign'; reason: string };
 
 /** Where a record lives: node i's slot is sector 1 + 2i, its inbox the sector after. */
-export function sectorIndex(kind: RecordKind, node: NodeIndex): number {
+export function sectorIndex(kind: 'slot' | 'inbox', node: NodeIndex): number {
   return 1 + 2 * node + (kind === 'inbox' ? 1 : 0);
 }
 
-/** Only node i writes its slot; only its partner writes its inbox. */
+const INTENT_BASE = 1 + 2 * SLOT_COUNT;
+
+/** The sector of record number `seq` in node i's intent log. */
+export function intentSector(node: NodeIndex, seq: number): number {
+  return INTENT_BASE + node * INTENT_LOG_RECORDS + (seq % INTENT_LOG_RECORDS);
+}
+
+/** Every sector of node i's intent log, in ring order. */
+export function intentSectors(node: NodeIndex): number[] {
+  return Array.from({ length: INTENT_LOG_RECORDS }, (_, k) => INTENT_BASE + node * INTENT_LOG_RECORDS + k);
+}
+
+/** Only node i writes its slot and its intent log; only its partner writes its inbox. */
 export function writerOf(kind: RecordKind, node: NodeIndex): NodeIndex {
-  return kind === 'slot' ? node : partnerOf(node);
+  return kind === 'inbox' ? partnerOf(node) : node;
 }
 
 export function partnerOf(node: NodeIndex): NodeIndex {
@@ -180,6 +200,10 @@ export function partnerOf(node: NodeIndex): NodeIndex {
 
 export function describeSector(header: Pick<MailboxHeader, 'nodes'>, sector: number): string {
   if (sector === 0) return 'sector 0 (header)';
+  if (sector >= INTENT_BASE) {
+    const owner = Math.floor((sector - INTENT_BASE) / INTENT_LOG_RECORDS);
+    return `sector ${sector} (intent log of ${header.nodes[owner] ?? `node ${owner}`})`;
+  }
   const node = (sector - 1) >> 1;
   const name = header.nodes[node] ?? `node ${node}`;
   const writer = header.nodes[1 - node] ?? `node ${1 - node}`;
@@ -197,6 +221,7 @@ export function encodeHeader(header: MailboxHeader): Encoded {
   bytes[HEADER.kind] = KIND_CODES.header;
   bytes[HEADER.slotCount] = SLOT_COUNT;
   bytes.writeUInt16LE(header.sectorSize, HEADER.sectorSize);
+  bytes.writeUInt16LE(INTENT_LOG_RECORDS, HEADER.intentRecords);
   header.uuid.copy(bytes, HEADER.uuid);
   putName(bytes, HEADER.pairId, header.pairId);
   header.nodes.forEach((name, i) => putName(bytes, HEADER.nodes[i]!, name));
@@ -217,6 +242,10 @@ export function decodeHeader(bytes: Uint8Array): HeaderRead {
   if (prefix) return { state: 'corrupt', reason: prefix };
   const slotCount = buf[HEADER.slotCount]!;
   if (slotCount !== SLOT_COUNT) return { state: 'corrupt', reason: `${slotCount} slots, this hanfs has ${SLOT_COUNT}` };
+  const intentRecords = buf.readUInt16LE(HEADER.intentRecords);
+  if (intentRecords !== INTENT_LOG_RECORDS) {
+    return { state: 'corrupt', reason: `intent logs of ${intentRecords} records, this hanfs has ${INTENT_LOG_RECORDS}` };
+  }
   const sectorSize = buf.readUInt16LE(HEADER.sectorSize);
   if (!isSectorSize(sectorSize)) return { state: 'corrupt', reason: `sector size ${sectorSize}, expected 512 or 4096` };
   if (buf.length < sectorSize) return { state: 'corrupt', reason: `declares ${sectorSize}-byte sectors, only ${buf.length} bytes read` };
@@ -348,14 +377,14 @@ function checkOutbox(outbox: Outbox): string | null {
   });
 }
 
-function checkCounts(counts: Record<string, number>): string | null {
+export function checkCounts(counts: Record<string, number>): string | null {
   for (const [field, value] of Object.entries(counts)) {
     if (!Number.isSafeInteger(value) || value < 0) return `${field} ${value}: expected an integer 0..2^53-1`;
   }
   return null;
 }
 
-function encodeRecord(
+export function encodeRecord(
   ctx: RecordContext, kind: RecordKind, node: NodeIndex, seq: number, writtenAt: number, putPayload: (bytes: Buffer) => void,
 ): Encoded {
   const envelope = checkCounts({ seq, writtenAt });
@@ -379,7 +408,7 @@ function encodeRecord(
  * The checks run in order, so that the reason names the first thing wrong; the payload is parsed only once the
  * sector is known to be this record of this mailbox, and authentic when a secret is given.
  */
-function decodeRecord<T>(
+export function decodeRecord<T>(
   ctx: RecordContext, kind: RecordKind, node: NodeIndex, bytes: Uint8Array,
   parsePayload: (buf: Buffer) => T | string,
   encode: (unsigned: RecordContext, seq: number, writtenAt: number, payload: T) => Encoded,
@@ -419,7 +448,9 @@ function decodeRecord<T>(
 function checkPrefix(buf: Buffer, kind: keyof typeof KIND_CODES): string | null {
   if (!buf.subarray(0, MAGIC.length).equals(MAGIC)) return 'no HANFSMBX magic (not a hanfs mailbox sector)';
   const version = buf.readUInt16LE(RECORD.version);
-  if (version !== LAYOUT_VERSION) return `layout version ${version}, this hanfs reads version ${LAYOUT_VERSION}`;
+  if (version !== LAYOUT_VERSION) {
+    return `layout version ${version}, this hanfs reads version ${LAYOUT_VERSION} (hanfs disk init --force writes a new mailbox)`;
+  }
   const code = buf[RECORD.kind]!;
   if (code !== KIND_CODES[kind]) {
     const found = Object.entries(KIND_CODES).find(([, c]) => c === code)?.[0];
@@ -446,11 +477,11 @@ function getName(bytes: Buffer, offset: number): string | null {
   return name.every((c) => c >= 0x20 && c < 0x7f) ? name.toString('latin1') : null;
 }
 
-function putCount(bytes: Buffer, offset: number, value: number): void {
+export function putCount(bytes: Buffer, offset: number, value: number): void {
   bytes.writeBigUInt64LE(BigInt(value), offset);
 }
 
-function getCount(bytes: Buffer, offset: number): number | null {
+export function getCount(bytes: Buffer, offset: number): number | null {
   const value = bytes.readBigUInt64LE(offset);
   return value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : null;
 }

@@ -1,15 +1,16 @@
 // The Mailbox port on a shared block device (layout.ts): each cycle writes this node's status slot and the
 // partner's inbox, then reads the four records that concern this node. The I/O runs in its own thread
 // (io-thread.ts), so a hung disk delays nothing but the cycle, which then misses its deadline.
-import type { MailboxView, NodeId, Outbox, StatusRecord } from '../core/types.ts';
+import type { IntentRecord, MailboxView, NodeId, Outbox, StatusRecord } from '../core/types.ts';
 import { createHash } from 'node:crypto';
 import { rateLimited, type RateLimitedLog } from '../log.ts';
 import type { LogFn, Mailbox, MailboxWrite } from '../ports.ts';
 import { leadingBytes, type IoMode } from './direct-io.ts';
+import { decodeIntent, encodeIntent } from './intent-records.ts';
 import { IoThread } from './io-thread.ts';
 import {
-  decodeHeader, decodeInbox, decodeSlot, describeSector, encodeInbox, encodeSlot, HEADER_READ_BYTES, isZero, MAILBOX_SECTORS,
-  partnerOf, sectorIndex,
+  decodeHeader, decodeInbox, decodeSlot, describeSector, encodeInbox, encodeSlot, HEADER_READ_BYTES, intentSector,
+  intentSectors, isZero, MAILBOX_SECTORS, partnerOf, sectorIndex,
   type Encoded, type HeaderRead, type MailboxHeader, type NodeIndex, type RecordContext, type RecordRead,
 } from './layout.ts';
 
@@ -75,25 +76,37 @@ export class DiskMailbox implements Mailbox {
     }
   }
 
-  async cycle(write: MailboxWrite | null, deadlineMs: number): Promise<MailboxView> {
-    const writes = write ? [this.slotWrite(write.slot), this.outboxWrite(write.outbox)] : [];
+  async cycle(write: MailboxWrite | null, deadlineMs: number, readIntents: ReadonlyArray<'own' | 'partner'> = []): Promise<MailboxView> {
+    const writes = write
+      ? [this.slotWrite(write.slot), this.outboxWrite(write.outbox), ...write.intents.map((r) => this.intentWrite(r))]
+      : [];
     const sectors = [
       sectorIndex('slot', this.self), sectorIndex('inbox', this.partner), sectorIndex('inbox', this.self), sectorIndex('slot', this.partner),
     ];
-    const [ownSlot, ownOutbox, inbox, partnerSlot] = await this.thread.run({ writes, reads: sectors.map((s) => this.range(s)) }, deadlineMs);
-    return {
+    const logs = readIntents.map((whose) => intentSectors(whose === 'own' ? this.self : this.partner));
+    const reads = await this.thread.run({ writes, reads: [...sectors, ...logs.flat()].map((s) => this.range(s)) }, deadlineMs);
+    const [ownSlot, ownOutbox, inbox, partnerSlot] = reads;
+    const view: MailboxView = {
       ownSlot: this.accept(sectors[0]!, decodeSlot(this.ctx, this.self, ownSlot!)),
       ownOutbox: this.accept(sectors[1]!, decodeInbox(this.ctx, this.partner, ownOutbox!)),
       inbox: this.acceptPartners(sectors[2]!, decodeInbox(this.ctx, this.self, inbox!)),
       partnerSlot: this.acceptPartners(sectors[3]!, decodeSlot(this.ctx, this.partner, partnerSlot!)),
       partnerSlotFingerprint: isZero(partnerSlot!) ? null : createHash('sha256').update(partnerSlot!).digest('hex').slice(0, 32),
     };
+    let at = sectors.length;
+    readIntents.forEach((whose, i) => {
+      const node = whose === 'own' ? this.self : this.partner;
+      const records = logs[i]!.map((sector) => this.acceptPartners(sector, decodeIntent(this.ctx, node, reads[at++]!)));
+      view[whose === 'own' ? 'ownIntents' : 'partnerIntents'] = records.filter((r): r is IntentRecord => r !== null).sort((a, b) => a.seq - b.seq);
+    });
+    return view;
   }
 
   /**
    * A sector the partner writes that does not verify (torn by its crash mid-write, or damaged) is reported and read
    * as no record: acted on never, but it must not fail the cycle, or our own writes that did land would not renew
-   * our lease. Our own sectors still fail the cycle (accept): we rewrite them on every cycle anyway.
+   * our lease. Our own slot and outbox still fail the cycle (accept): we rewrite them on every cycle anyway. A
+   * damaged record of an intent log, ours or the partner's, is read as none in the same way: the log goes on without it.
    */
   private acceptPartners<T>(sector: number, read: RecordRead<T>): T | null {
     try {
@@ -128,6 +141,10 @@ export class DiskMailbox implements Mailbox {
     this.seq.outbox += 1;
     const encoded = encodeInbox(this.ctx, this.partner, this.seq.outbox, Date.now(), outbox);
     return this.sectorWrite(sectorIndex('inbox', this.partner), encoded);
+  }
+
+  private intentWrite(record: IntentRecord): { offset: number; bytes: Uint8Array } {
+    return this.sectorWrite(intentSector(this.self, record.seq), encodeIntent(this.ctx, this.self, Date.now(), record));
   }
 
   private sectorWrite(sector: number, encoded: Encoded): { offset: number; bytes: Uint8Array } {

@@ -2,9 +2,10 @@
 // the resources it holds), two networks between them, the shared mailbox disk, and a fault schedule. Everything
 // happens on one agenda driven by one seeded random source, so a seed replays exactly.
 import { step as realStep, type StepResult } from '../core/pairing.ts';
+import { INTENT_LOG_RECORDS } from '../core/intent.ts';
 import { initialState, type NodeState } from '../core/state.ts';
 import type {
-  CoreConfig, CoreEvent, Effect, Heartbeat, MailboxView, Outbox, ResourceKind, StatusRecord,
+  CoreConfig, CoreEvent, Effect, Heartbeat, IntentRecord, MailboxView, Outbox, ResourceKind, StatusRecord,
 } from '../core/types.ts';
 import { Agenda } from './queue.ts';
 import { describeFault, type Fault, type NodeIdx } from './faults.ts';
@@ -23,7 +24,10 @@ type SimEvent =
   | { k: 'tick'; node: NodeIdx }
   | { k: 'deliver'; node: NodeIdx; inc: number; ev: CoreEvent }
   | { k: 'packet'; from: NodeIdx; to: NodeIdx; net: number; payload: Payload }
-  | { k: 'disk'; node: NodeIdx; inc: number; opId: number; write: { slot: StatusRecord; outbox: Outbox } | null }
+  | {
+    k: 'disk'; node: NodeIdx; inc: number; opId: number;
+    write: { slot: StatusRecord; outbox: Outbox; intents: IntentRecord[] } | null; readIntents: Array<'own' | 'partner'>;
+  }
   | {
     k: 'resource'; node: NodeIdx; boot: number; inc: number; group: string; resource: string; kind: ResourceKind;
     op: 'start' | 'stop'; wasHeld: boolean;
@@ -88,6 +92,8 @@ export class World {
   private readonly baseDelayMs: number;
   private slots: (StatusRecord | null)[] = [null, null];
   private inboxes: (Outbox | null)[] = [null, null];
+  /** Each node's intent log on the shared disk: its last records, oldest first. */
+  private intentLogs: IntentRecord[][] = [[], []];
   readonly trace: string[] = [];
   private stopped = false;
 
@@ -275,7 +281,9 @@ export class World {
         return this.send(m.idx, partner.idx, NETS.indexOf(fx.net), { type: 'icmp_request', probeId: fx.probeId, inc: agent.inc });
       case 'disk_cycle':
         if (m.diskStalls > 0) return; // the request hangs: the core's deadline turns it into a failure
-        this.agenda.push(this.now + this.rng.between(0.5, 15), { k: 'disk', node: m.idx, inc: agent.inc, opId: fx.opId, write: fx.write });
+        this.agenda.push(this.now + this.rng.between(...DISK_MS), {
+          k: 'disk', node: m.idx, inc: agent.inc, opId: fx.opId, write: fx.write, readIntents: fx.readIntents,
+        });
         return;
       case 'start_resource':
       case 'stop_resource':
@@ -343,13 +351,25 @@ export class World {
     if (e.write) {
       this.slots[me] = e.write.slot;
       this.inboxes[partner] = e.write.outbox;
+      this.appendIntents(me, e.write.intents);
     }
     const partnerSlot = this.slots[partner]!;
     const view: MailboxView = {
       ownSlot: this.slots[me]!, ownOutbox: this.inboxes[partner]!, inbox: this.inboxes[me]!, partnerSlot,
       partnerSlotFingerprint: partnerSlot && `${partnerSlot.gen}:${partnerSlot.counter}`,
     };
+    if (e.readIntents.includes('own')) view.ownIntents = [...this.intentLogs[me]!];
+    if (e.readIntents.includes('partner')) view.partnerIntents = [...this.intentLogs[partner]!];
     this.deliver(m, e.inc, { type: 'disk_done', opId: e.opId, ok: true, view });
+  }
+
+  /** As on the disk: a record rewritten (a write retried) replaces itself; the oldest fall out of the ring. */
+  private appendIntents(node: number, records: IntentRecord[]): void {
+    if (records.length === 0) return;
+    const log = this.intentLogs[node]!.filter((r) => !records.some((n) => n.seq === r.seq));
+    log.push(...records);
+    log.sort((a, b) => a.seq - b.seq);
+    this.intentLogs[node] = log.slice(-INTENT_LOG_RECORDS);
   }
 
   // ------------------------------------------------------------------------------------------------ resources
@@ -493,6 +513,9 @@ export class World {
   }
 }
 
+/** How long one mailbox cycle takes in the simulated world, in ms. */
+const DISK_MS: [number, number] = [0.5, 15];
+
 /** How long each kind of resource takes to start or stop in the simulated world, in ms. */
 const RESOURCE_MS: Record<ResourceKind, [number, number]> = {
   log_replay: [20, 400],
@@ -504,4 +527,5 @@ const RESOURCE_MS: Record<ResourceKind, [number, number]> = {
   nsm_notify: [2, 20],
 };
 
-export const MAX_GROUP_START_MS = Object.values(RESOURCE_MS).reduce((sum, [, hi]) => sum + hi, 0);
+/** A group's longest start: every resource's, and before each, its intent record written (up to two cycles). */
+export const MAX_GROUP_START_MS = Object.values(RESOURCE_MS).reduce((sum, [, hi]) => sum + hi + 2 * DISK_MS[1], 0);

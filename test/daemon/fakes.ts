@@ -1,6 +1,6 @@
 // In-memory stand-ins for the agent's ports, for testing the controller without sockets, disks or root: a network
 // that links two transports, a mailbox disk shared by two nodes, and probes answered while the peer is "up".
-import type { Heartbeat, MailboxView, NetId, Outbox, StatusRecord } from '../../agent/core/types.ts';
+import type { Heartbeat, IntentRecord, MailboxView, NetId, Outbox, StatusRecord } from '../../agent/core/types.ts';
 import type {
   HeartbeatDropReason, HeartbeatExtras, HeartbeatTransport, IcmpProber, Mailbox, MailboxWrite, Watchdog,
 } from '../../agent/ports.ts';
@@ -46,22 +46,27 @@ export class FakeProber implements IcmpProber {
 export class FakeDisk {
   slots: (StatusRecord | null)[] = [null, null];
   inboxes: (Outbox | null)[] = [null, null];
+  intents: IntentRecord[][] = [[], []];
 }
 
 export class FakeMailbox implements Mailbox {
   constructor(private readonly disk: FakeDisk, private readonly index: 0 | 1) {}
-  async cycle(write: MailboxWrite | null): Promise<MailboxView> {
+  async cycle(write: MailboxWrite | null, _deadlineMs: number, readIntents: ReadonlyArray<'own' | 'partner'> = []): Promise<MailboxView> {
     const other = 1 - this.index;
     if (write) {
       this.disk.slots[this.index] = structuredClone(write.slot);
       this.disk.inboxes[other] = structuredClone(write.outbox);
+      this.disk.intents[this.index]!.push(...structuredClone(write.intents));
     }
     const partnerSlot = this.disk.slots[other]!;
-    return structuredClone({
+    const view: MailboxView = {
       ownSlot: this.disk.slots[this.index]!, ownOutbox: this.disk.inboxes[other]!,
       inbox: this.disk.inboxes[this.index]!, partnerSlot,
       partnerSlotFingerprint: partnerSlot && `${partnerSlot.gen}:${partnerSlot.counter}`,
-    });
+    };
+    if (readIntents.includes('own')) view.ownIntents = this.disk.intents[this.index];
+    if (readIntents.includes('partner')) view.partnerIntents = this.disk.intents[other];
+    return structuredClone(view);
   }
   async close(): Promise<void> {}
 }

@@ -37,7 +37,7 @@ test('disk init writes a mailbox, then refuses to overwrite it without --force',
 
   const server2 = await openNode(device, 1);
   try {
-    await server2.cycle({ slot: status('server2'), outbox: outbox({ ping: 1 }) }, 2000);
+    await server2.cycle({ slot: status('server2'), outbox: outbox({ ping: 1 }), intents: [] }, 2000);
   } finally {
     await server2.close();
   }
@@ -65,7 +65,7 @@ test('disk dump --json: the header, and per node its slot and inbox with their s
   assert.is(init.code, 0, init.stderr);
   const server1 = await openNode(device, 0);
   try {
-    await server1.cycle({ slot: status('server1', { counter: 4 }), outbox: outbox({ fence: { term: 2, active: true } }) }, 2000);
+    await server1.cycle({ slot: status('server1', { counter: 4 }), outbox: outbox({ fence: { term: 2, active: true } }), intents: [] }, 2000);
   } finally {
     await server1.close();
   }

@@ -14,7 +14,7 @@ import { DiskMailbox, type DiskMailboxOptions } from '../../agent/disk/mailbox.t
 export const SECRET = Buffer.from('the shared secret of the test pair');
 export const NODES: [string, string] = ['server1', 'server2'];
 export const PAIR = 'lab';
-export const MAILBOX_FILE_BYTES = 64 * 1024;
+export const MAILBOX_FILE_BYTES = 256 * 1024;
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 

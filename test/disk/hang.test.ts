@@ -14,7 +14,7 @@ const missing = ['losetup', 'mkfs.ext4', 'mount', 'fsfreeze'].filter((program) =
 if (missing.length > 0) console.log(`hung-disk test SKIPPED: ${missing.join(', ')} not installed`);
 const it = missing.length > 0 ? test.skip : test;
 
-const write = (counter: number) => ({ slot: status('server1', { counter }), outbox: outbox({ ping: counter }) });
+const write = (counter: number) => ({ slot: status('server1', { counter }), outbox: outbox({ ping: counter }), intents: [] });
 
 it('a hung disk: the cycle misses its deadline, the event loop keeps going, close() returns promptly', () => withTempDir(async (dir) => {
   const image = join(dir, 'ext4.img');

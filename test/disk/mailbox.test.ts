@@ -5,7 +5,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SectorDevice } from '../../agent/disk/direct-io.ts';
 import { readMailbox, type MailboxDump } from '../../agent/disk/dump.ts';
-import { decodeHeader, encodeInbox, type MailboxHeader } from '../../agent/disk/layout.ts';
+import { INTENT_LOG_RECORDS } from '../../agent/core/intent.ts';
+import type { IntentRecord } from '../../agent/core/types.ts';
+import { decodeHeader, encodeInbox, intentSector, type MailboxHeader } from '../../agent/disk/layout.ts';
 import {
   assertRejects, flipBit, hasProgram, initTestMailbox, MAILBOX_FILE_BYTES, openNode, outbox, run, SECRET, status, withDevice,
   withTempDir, type Backend,
@@ -52,14 +54,14 @@ for (const backend of ['file', 'loop'] as Backend[]) {
       if (backend === 'loop') assert.is(a.mode, 'direct', 'O_DIRECT on a block device');
       for (let round = 1; round <= 3; round++) {
         const slotA = status('server1', { counter: round });
-        const viewA = await a.cycle({ slot: slotA, outbox: outbox({ ping: round }) }, DEADLINE_MS);
+        const viewA = await a.cycle({ slot: slotA, outbox: outbox({ ping: round }), intents: [] }, DEADLINE_MS);
         assert.equal(viewA.ownSlot, slotA);
         assert.equal(viewA.ownOutbox, outbox({ ping: round }));
         assert.equal(viewA.partnerSlot, round === 1 ? null : status('server2', { counter: round - 1, pong: round - 1 }));
         assert.equal(viewA.inbox, round === 1 ? null : outbox({ reintegrateRequest: round - 1 }));
 
         const slotB = status('server2', { counter: round, pong: round });
-        const viewB = await b.cycle({ slot: slotB, outbox: outbox({ reintegrateRequest: round }) }, DEADLINE_MS);
+        const viewB = await b.cycle({ slot: slotB, outbox: outbox({ reintegrateRequest: round }), intents: [] }, DEADLINE_MS);
         assert.equal(viewB.partnerSlot, slotA);
         assert.equal(viewB.inbox, outbox({ ping: round }));
         assert.equal(viewB.ownSlot, slotB);
@@ -76,7 +78,7 @@ for (const backend of ['file', 'loop'] as Backend[]) {
     const a = await openNode(device, 0);
     try {
       const fence = outbox({ fence: { term: 2, active: true } });
-      await a.cycle({ slot: status('server1', { phase: 'fencing_partner' }), outbox: fence }, DEADLINE_MS);
+      await a.cycle({ slot: status('server1', { phase: 'fencing_partner' }), outbox: fence, intents: [] }, DEADLINE_MS);
       const dump = dumpOf(device);
       const [server1, server2] = dump.nodes;
       assert.equal(server1!.slot, { ...server1!.slot, state: 'verified', seq: 1, record: status('server1', { phase: 'fencing_partner' }) });
@@ -88,7 +90,7 @@ for (const backend of ['file', 'loop'] as Backend[]) {
 
   it(`${backend}: a restarted node reads back what it wrote, and its sequence numbers go on`, () => withDevice(backend, async (device) => {
     initTestMailbox(device);
-    const written = { slot: status('server2', { counter: 8, ackFenceTerm: 3, phase: 'fenced', owns: [] }), outbox: outbox({ reintegrateRequest: 1 }) };
+    const written = { slot: status('server2', { counter: 8, ackFenceTerm: 3, phase: 'fenced', owns: [] }), outbox: outbox({ reintegrateRequest: 1 }), intents: [] };
     const before = await openNode(device, 1);
     try {
       await before.cycle({ ...written, slot: { ...written.slot, counter: 7 } }, DEADLINE_MS);
@@ -116,7 +118,7 @@ for (const backend of ['file', 'loop'] as Backend[]) {
     const a = await openNode(device, 0, { log: (_level, message) => warnings.push(message) });
     const b = await openNode(device, 1);
     try {
-      await b.cycle({ slot: status('server2'), outbox: outbox({ ping: 1 }) }, DEADLINE_MS);
+      await b.cycle({ slot: status('server2'), outbox: outbox({ ping: 1 }), intents: [] }, DEADLINE_MS);
       const intact = await a.cycle(null, DEADLINE_MS);
       rewriteSector(device, 3, (bytes) => flipBit(bytes, 100 * 8 + 4));
       const torn = await a.cycle(null, DEADLINE_MS);
@@ -126,7 +128,7 @@ for (const backend of ['file', 'loop'] as Backend[]) {
       assert.match(warnings.join('\n'), /sector 3 \(status slot of server2\) is corrupt: bad HMAC/);
 
       // The writer's next write repairs it.
-      await b.cycle({ slot: status('server2', { counter: 2 }), outbox: outbox({ ping: 2 }) }, DEADLINE_MS);
+      await b.cycle({ slot: status('server2', { counter: 2 }), outbox: outbox({ ping: 2 }), intents: [] }, DEADLINE_MS);
       assert.equal((await a.cycle(null, DEADLINE_MS)).partnerSlot, status('server2', { counter: 2 }));
 
       // A record signed with the same secret, but of another mailbox: its uuid gives it away.
@@ -138,9 +140,38 @@ for (const backend of ['file', 'loop'] as Backend[]) {
       assert.match(warnings.join('\n'), /sector 2 \(inbox of server1, written by server2\) is foreign/);
 
       // Our own slot damaged: the cycle fails (and our next write repairs it).
-      await a.cycle({ slot: status('server1'), outbox: outbox({}) }, DEADLINE_MS);
+      await a.cycle({ slot: status('server1'), outbox: outbox({}), intents: [] }, DEADLINE_MS);
       rewriteSector(device, 1, (bytes) => flipBit(bytes, 100 * 8 + 4));
       await assertRejects(a.cycle(null, DEADLINE_MS), /sector 1 \(status slot of server1\) is corrupt: bad HMAC/);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  }));
+
+  it(`${backend}: intent records go to their node's ring and are read back in order, by the node and its partner`, () => withDevice(backend, async (device) => {
+    initTestMailbox(device);
+    const warnings: string[] = [];
+    const a = await openNode(device, 0);
+    const b = await openNode(device, 1, { log: (_level, message) => warnings.push(message) });
+    try {
+      const records = Array.from({ length: INTENT_LOG_RECORDS + 3 }, (_, i): IntentRecord => ({
+        seq: i + 1, transition: 'takeover', term: 2, step: { group: 'server2', resource: 'filesystem', op: 'start' },
+        state: i % 2 ? 'done' : 'begun', detail: '',
+      }));
+      for (let i = 0; i < records.length; i += 4) {
+        await a.cycle({ slot: status('server1', { counter: i + 1 }), outbox: outbox(), intents: records.slice(i, i + 4) }, DEADLINE_MS);
+      }
+      const own = (await a.cycle(null, DEADLINE_MS, ['own'])).ownIntents!;
+      assert.equal(own, records.slice(-INTENT_LOG_RECORDS), 'the ring keeps the last records, oldest first');
+      const seen = await b.cycle(null, DEADLINE_MS, ['partner']);
+      assert.equal(seen.partnerIntents, own);
+      assert.is(seen.ownIntents, undefined, 'only the logs asked for are read');
+
+      // A damaged record is left out, with a warning; the rest of the log still reads.
+      rewriteSector(device, intentSector(0, records.length), (bytes) => flipBit(bytes, 60 * 8));
+      const damaged = (await b.cycle(null, DEADLINE_MS, ['partner'])).partnerIntents!;
+      assert.equal(damaged.map((r) => r.seq), own.map((r) => r.seq).filter((seq) => seq !== records.length));
+      assert.match(warnings.join('\n'), /intent log of server1\) is corrupt/);
     } finally {
       await Promise.all([a.close(), b.close()]);
     }
@@ -169,8 +200,8 @@ test('a file system without O_DIRECT (ramfs): O_DSYNC instead, said once in the 
     const a = await openNode(device, 0, { log: (level, message) => logged.push(`${level}: ${message}`) });
     try {
       assert.is(a.mode, 'dsync');
-      await a.cycle({ slot: status('server1'), outbox: outbox() }, DEADLINE_MS);
-      await a.cycle({ slot: status('server1', { counter: 2 }), outbox: outbox() }, DEADLINE_MS);
+      await a.cycle({ slot: status('server1'), outbox: outbox(), intents: [] }, DEADLINE_MS);
+      await a.cycle({ slot: status('server1', { counter: 2 }), outbox: outbox(), intents: [] }, DEADLINE_MS);
       assert.is(logged.length, 1);
       assert.match(logged[0]!, /^warn: .*not using O_DIRECT.*O_DSYNC/);
     } finally {
