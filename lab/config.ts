@@ -1,6 +1,7 @@
 // The lab pair's configuration, one file per server: the same pair, except for the paths that two agents on one
 // host must not share (control socket, state directory, runtime directory).
 import { writeFileSync } from 'node:fs';
+import { mailboxOf } from './disks.ts';
 import { labPath, type LabState } from './state.ts';
 import { SECONDARY_ADDRESS, SERVICE_ADDRESS } from './topology.ts';
 
@@ -10,12 +11,14 @@ export const SERVERS = ['server1', 'server2'] as const;
 export type Server = (typeof SERVERS)[number];
 
 /**
- * Detection 0.5 s; a lease of 3 s lets an agent frozen for 3 × detection resume without any change, and so does
- * waiting 2 s before the fence command powers off a partner whose machine answers but whose agent does not.
+ * Detection 0.5 s; a lease of 3 s lets an agent frozen for 3 × detection resume without any change. The fence
+ * command powers off a partner whose machine answers but whose agent does not only after 5 s: an agent that
+ * crashed and is restarted by its supervisor (1 s later, then up to 2 s to start on a loaded machine) must be back
+ * before that, and adopt what it left running.
  */
 const TIMING = {
   heartbeatIntervalMs: 100, missesBeforeSuspicion: 5, icmpTimeoutMs: 200, diskIntervalMs: 200,
-  diskIoTimeoutMs: 400, diskProbeTimeoutMs: 800, selfFenceLeaseMs: 3000, fenceAfterMs: 2000,
+  diskIoTimeoutMs: 400, diskProbeTimeoutMs: 800, selfFenceLeaseMs: 3000, fenceAfterMs: 5000,
 };
 
 export function configPath(prefix: string, server: Server): string {
@@ -31,7 +34,7 @@ export function writeConfigs(state: LabState, reintegrate: 'manual' | 'auto'): v
   const node = (s: Server, disk: string, pseudo: string) => `  ${s}:
     primary: { interface: pri, address: ${SERVICE_ADDRESS[s]} }
     secondary: { interface: sec, address: ${SECONDARY_ADDRESS[s]} }
-    mailbox: ${state.loops.mailbox}
+    mailbox: ${state.loops[mailboxOf(s)]}
     disks: [{ device: ${state.loops[disk]}, mountPoint: ${srvDir(p, s)}, fsType: ext4 }]
     exports: [{ path: ${srvDir(p, s)}, pseudo: ${pseudo}, squash: none }]
 `;

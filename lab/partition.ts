@@ -5,11 +5,12 @@ import { nsName } from './topology.ts';
 
 const TABLE = 'hanfs_partition';
 
-export async function partitionServers(prefix: string, cut: boolean): Promise<void> {
-  for (const net of ['neta', 'netb']) {
+/** Cuts (or heals) the servers' traffic on the given networks; healing always heals both. */
+export async function partitionServers(prefix: string, cut: boolean, nets: ReadonlyArray<'neta' | 'netb'> = ['neta', 'netb']): Promise<void> {
+  for (const net of ['neta', 'netb'] as const) {
     const ns = ['ip', 'netns', 'exec', nsName(prefix, net)];
     await shQuiet([...ns, 'nft', 'delete', 'table', 'bridge', TABLE]);
-    if (!cut) continue;
+    if (!cut || !nets.includes(net)) continue;
     await sh([...ns, 'nft', 'add', 'table', 'bridge', TABLE]);
     await sh([...ns, 'nft', 'add', 'chain', 'bridge', TABLE, 'forward', '{ type filter hook forward priority 0; }']);
     await sh([...ns, 'nft', 'add', 'rule', 'bridge', TABLE, 'forward', 'iifname', 's1', 'oifname', 's2', 'drop']);

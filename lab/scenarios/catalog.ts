@@ -1,0 +1,327 @@
+// The failure scenarios of the pair, each run for real in the lab by the end-to-end tests and, repeatedly, by the
+// fault matrix (`npm run faults`). Each injects one fault, waits for the pair to do the right thing, and brings it
+// back to both servers serving their own group; the harness counts what happened meanwhile.
+import { RESOURCE_ORDER } from '../../agent/core/types.ts';
+import { askControl } from '../../agent/daemon/control-socket.ts';
+import { agentLog } from '../agent-log.ts';
+import { crash, restore } from '../agents.ts';
+import { floodHeartbeats } from '../flood.ts';
+import { setMailboxReadOnly } from '../disks.ts';
+import { partitionServers } from '../partition.ts';
+import { labPath, readState } from '../state.ts';
+import { setPort } from '../topology.ts';
+import { waitUntil } from '../wait.ts';
+import {
+  bothNormal, killAgent, killAgentAfter, loggedTransitions, reintegrate, restartAgent, signalNode, waitPhase,
+  type Scenario, type ScenarioContext,
+} from './harness.ts';
+import { saturateCpus } from './load.ts';
+
+const DETECTION_MS = 100 * 5; // the lab's heartbeat interval × misses
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function transitionsSince(ctx: ScenarioContext): string[] {
+  return loggedTransitions(ctx.prefix, ctx.since);
+}
+
+/** Nothing may have been fenced, taken over or handed over. */
+function assertQuiet(ctx: ScenarioContext): void {
+  const moves = transitionsSince(ctx).filter((t) => /fencing|taking_over|handing_over|self_fenced|→ fenced/.test(t));
+  if (moves.length > 0) throw new Error(`the pair moved: ${moves.join('; ')}`);
+}
+
+/** server1 crashed and taken over; then back, fenced, and reintegrated by the operator. */
+async function crashAndTakeover(ctx: ScenarioContext): Promise<void> {
+  const crashedAt = Date.now();
+  await crash(ctx.prefix, 'server1');
+  await waitPhase(ctx.prefix, 'server2', 'serving_both');
+  ctx.measure('crash → server2 serving both', Date.now() - crashedAt);
+  ctx.measure('crash → first client write + read', (await ctx.writer.okAfter(crashedAt, 30_000)) - crashedAt);
+}
+
+async function comeBackAndReintegrate(ctx: ScenarioContext, server: 'server1' | 'server2' = 'server1'): Promise<void> {
+  await restore(ctx.prefix, server);
+  const askedAt = Date.now();
+  await reintegrate(ctx.prefix, server);
+  ctx.measure('reintegrate → both normal', Date.now() - askedAt);
+}
+
+export const serverCrash: Scenario = {
+  name: 'server-crash',
+  what: 'server1 crashes (every process killed, links cut): server2 takes over; server1 comes back fenced and is reintegrated',
+  takeovers: 1,
+  reintegrate: 'manual',
+  async run(ctx) {
+    await crashAndTakeover(ctx);
+    await comeBackAndReintegrate(ctx);
+  },
+};
+
+export const agentCrash: Scenario = {
+  name: 'agent-crash',
+  what: "server1's agent alone is killed and restarted 1 s later (as systemd would): no takeover; it adopts what runs",
+  takeovers: 0,
+  reintegrate: 'manual',
+  async run(ctx) {
+    killAgent(ctx.prefix, 'server1');
+    await sleep(1000);
+    await restartAgent(ctx.prefix, 'server1');
+    await waitPhase(ctx.prefix, 'server1', 'normal');
+    assertQuiet(ctx);
+  },
+};
+
+export const agentFreeze: Scenario = {
+  name: 'agent-freeze',
+  what: "server1's agent alone frozen (SIGSTOP) for 3 × the detection time: its machine answers ICMP, no takeover",
+  takeovers: 0,
+  reintegrate: 'manual',
+  async run(ctx) {
+    const pid = readState(ctx.prefix)!.agents.server1!;
+    process.kill(pid, 'SIGSTOP');
+    await sleep(3 * DETECTION_MS);
+    process.kill(pid, 'SIGCONT');
+    await sleep(2000);
+    if (!transitionsSince(ctx).some((t) => t.includes('→ partner_degraded'))) throw new Error('server2 never saw its partner degraded');
+    assertQuiet(ctx);
+  },
+};
+
+export const agentHung: Scenario = {
+  name: 'agent-hung',
+  what: "server1's agent hangs for good while its machine answers: server2 powers it off with the fence command and takes over",
+  takeovers: 1,
+  reintegrate: 'manual',
+  settleMs: 60_000,
+  async run(ctx) {
+    const hungAt = Date.now();
+    process.kill(readState(ctx.prefix)!.agents.server1!, 'SIGSTOP');
+    await waitPhase(ctx.prefix, 'server2', 'serving_both', 30_000);
+    ctx.measure('hang → server2 serving both', Date.now() - hungAt);
+    const seen = transitionsSince(ctx).map((t) => t.split(':')[0]);
+    for (const step of ['server2 partner_degraded → power_fencing', 'server2 power_fencing → fencing_partner']) {
+      if (!seen.includes(step)) throw new Error(`no "${step}" in ${seen.join('; ')}`);
+    }
+    // The fence command powered the machine off: it boots again, fenced.
+    await restartAgent(ctx.prefix, 'server1');
+    await reintegrate(ctx.prefix, 'server1');
+  },
+};
+
+export const nodeFreeze: Scenario = {
+  name: 'node-freeze',
+  what: 'server1 frozen whole (every process stopped, links cut) past its lease, then woken with its links back: ' +
+    'server2 takes over; server1 wakes fenced and lets go at once',
+  takeovers: 1,
+  reintegrate: 'manual',
+  settleMs: 60_000,
+  async run(ctx) {
+    const frozenAt = Date.now();
+    await setPort(ctx.prefix, 'server1', 'neta', false);
+    await setPort(ctx.prefix, 'server1', 'netb', false);
+    await signalNode(ctx.prefix, 'server1', 'SIGSTOP');
+    await waitUntil(async () => transitionsSince(ctx).some((t) => t.includes('fencing_partner → taking_over')), 30_000,
+      "server2's lease wait over");
+    ctx.measure('freeze → server2 begins the takeover', Date.now() - frozenAt);
+    await sleep(2000);
+    await signalNode(ctx.prefix, 'server1', 'SIGCONT');
+    await setPort(ctx.prefix, 'server1', 'neta', true);
+    await setPort(ctx.prefix, 'server1', 'netb', true);
+    const wokenAt = Date.now();
+    await waitPhase(ctx.prefix, 'server1', 'fenced');
+    ctx.measure('wake → server1 fenced, holding nothing', Date.now() - wokenAt);
+    await waitPhase(ctx.prefix, 'server2', 'serving_both', 60_000);
+    await reintegrate(ctx.prefix, 'server1');
+  },
+};
+
+export const primaryNetworkCut: Scenario = {
+  name: 'net-a-cut',
+  what: 'net A cut between the servers only (clients still reach both): they see each other on net B, no takeover',
+  takeovers: 0,
+  reintegrate: 'manual',
+  async run(ctx) {
+    await partitionServers(ctx.prefix, true, ['neta']);
+    try {
+      await waitUntil(async () => agentLog(ctx.prefix, 'server2', ctx.since).some((l) => l.message.includes('network failure')),
+        10_000, 'server2 reports the network failure');
+      await sleep(4000);
+    } finally {
+      await partitionServers(ctx.prefix, false);
+    }
+    assertQuiet(ctx);
+  },
+};
+
+export const serversPartitioned: Scenario = {
+  name: 'servers-partitioned',
+  what: 'all traffic between the servers dropped on both networks, clients reach both, disk fine: no takeover',
+  takeovers: 0,
+  reintegrate: 'manual',
+  async run(ctx) {
+    await partitionServers(ctx.prefix, true);
+    try {
+      await waitUntil(async () => transitionsSince(ctx).some((t) => t.includes('partner alive on the disk only')), 10_000,
+        'the partner seen alive on the disk only');
+      await sleep(4000);
+    } finally {
+      await partitionServers(ctx.prefix, false);
+    }
+    assertQuiet(ctx);
+  },
+};
+
+export const nodeIsolated: Scenario = {
+  name: 'node-isolated',
+  what: 'server1 cut off from both networks (its ports down on both bridges): it hands its group over through the disk',
+  takeovers: 1,
+  reintegrate: 'manual',
+  async run(ctx) {
+    const cutAt = Date.now();
+    await setPort(ctx.prefix, 'server1', 'neta', false);
+    await setPort(ctx.prefix, 'server1', 'netb', false);
+    await waitPhase(ctx.prefix, 'server2', 'serving_both');
+    ctx.measure('cut → server2 serving both', Date.now() - cutAt);
+    await waitPhase(ctx.prefix, 'server1', 'fenced');
+    await setPort(ctx.prefix, 'server1', 'neta', true);
+    await setPort(ctx.prefix, 'server1', 'netb', true);
+    await reintegrate(ctx.prefix, 'server1');
+  },
+};
+
+export const mailboxLost: Scenario = {
+  name: 'mailbox-lost',
+  what: "server1 loses the mailbox disk (its path to it turns read-only) for 10 s: its lease lives on the partner's echo, no takeover",
+  takeovers: 0,
+  reintegrate: 'manual',
+  async run(ctx) {
+    await setMailboxReadOnly(ctx.prefix, 'server1', true);
+    try {
+      await waitUntil(async () => agentLog(ctx.prefix, 'server1', ctx.since).some((l) => l.message.startsWith('mailbox disk:')),
+        10_000, 'server1 reports the mailbox failure');
+      await sleep(10_000);
+    } finally {
+      await setMailboxReadOnly(ctx.prefix, 'server1', false);
+    }
+    assertQuiet(ctx);
+  },
+};
+
+/** The takeover's steps: the fence and its wait, then each resource of server1's group. */
+const TAKEOVER_KILL_POINTS = ['probing → fencing_partner', ...RESOURCE_ORDER.map((k) => `start server1/${k}: done`)];
+const RELEASE_KILL_POINTS = [...RESOURCE_ORDER].reverse().map((k) => `stop server1/${k}: done`);
+
+/** Kills server2's agent right after each point in turn, restarting it each time; the intent log must carry it on. */
+async function killAtEachPoint(ctx: ScenarioContext, points: string[]): Promise<void> {
+  let since = Date.now();
+  for (const point of points) {
+    await killAgentAfter(ctx.prefix, 'server2', point, since);
+    since = Date.now();
+    await restartAgent(ctx.prefix, 'server2');
+  }
+  ctx.measure('agent restarts', points.length);
+}
+
+export const takeoverKilledAtEachStep: Scenario = {
+  name: 'takeover-killed-at-each-step',
+  what: "server1 crashes; server2's agent is killed after each step of the takeover in turn, and restarted: it finishes the takeover",
+  takeovers: 1,
+  reintegrate: 'manual',
+  settleMs: 60_000,
+  async run(ctx) {
+    await crash(ctx.prefix, 'server1');
+    await killAtEachPoint(ctx, TAKEOVER_KILL_POINTS);
+    await waitPhase(ctx.prefix, 'server2', 'serving_both', 60_000);
+    const resumed = transitionsSince(ctx).filter((t) => t.startsWith('server2 booting → taking_over: resuming the takeover'));
+    ctx.note(`${resumed.length} restarts resumed the takeover from the intent log`);
+    if (resumed.length < RESOURCE_ORDER.length) throw new Error(`only ${resumed.length} restarts resumed the takeover`);
+    await comeBackAndReintegrate(ctx);
+  },
+};
+
+export const releaseKilledAtEachStep: Scenario = {
+  name: 'release-killed-at-each-step',
+  what: "server1 crashes and is taken over; on reintegration server2's agent is killed after each step of the release in turn",
+  takeovers: 1,
+  reintegrate: 'manual',
+  settleMs: 60_000,
+  async run(ctx) {
+    await crashAndTakeover(ctx);
+    await restore(ctx.prefix, 'server1');
+    await waitPhase(ctx.prefix, 'server1', 'fenced');
+    const killing = killAtEachPoint(ctx, RELEASE_KILL_POINTS);
+    await reintegrate(ctx.prefix, 'server1', 90_000);
+    await killing;
+    const resumed = transitionsSince(ctx).filter((t) => t.startsWith('server2 booting → releasing: resuming the release'));
+    ctx.note(`${resumed.length} restarts resumed the release from the intent log`);
+    const retaken = transitionsSince(ctx).filter((t) => t.startsWith('server2') && t.includes('→ taking_over'));
+    if (retaken.length > 1) throw new Error(`server2 took server1's group again during the release: ${retaken.join('; ')}`);
+  },
+};
+
+export const survivorCrashDuringReintegration: Scenario = {
+  name: 'survivor-crash-during-reintegration',
+  what: 'server1 crashes and is taken over; during its reintegration the survivor server2 crashes: server1 fences it and serves both',
+  takeovers: 2,
+  reintegrate: 'manual',
+  settleMs: 60_000,
+  async run(ctx) {
+    await crashAndTakeover(ctx);
+    await restore(ctx.prefix, 'server1');
+    await waitPhase(ctx.prefix, 'server1', 'fenced');
+    await askControl(labPath(ctx.prefix, 'server1.sock'), 'reintegrate');
+    await waitUntil(async () => transitionsSince(ctx).some((t) => t.startsWith('server2 serving_both → releasing')), 10_000,
+      'server2 releasing');
+    const crashedAt = Date.now();
+    await crash(ctx.prefix, 'server2');
+    await waitPhase(ctx.prefix, 'server1', 'serving_both', 40_000);
+    ctx.measure('survivor crash → server1 serving both', Date.now() - crashedAt);
+    await comeBackAndReintegrate(ctx, 'server2');
+  },
+};
+
+export const automaticReintegration: Scenario = {
+  name: 'automatic-reintegration',
+  what: 'reintegrate: auto; server1 crashes and is taken over; back, it asks for its group by itself',
+  takeovers: 1,
+  reintegrate: 'auto',
+  async run(ctx) {
+    await crashAndTakeover(ctx);
+    const backAt = Date.now();
+    await restore(ctx.prefix, 'server1');
+    await waitUntil(async () => transitionsSince(ctx).some((t) => t.includes('fenced → reintegrating: automatic')), 30_000,
+      'server1 reintegrates by itself');
+    await waitUntil(() => bothNormal(ctx.prefix), 30_000, 'both normal');
+    ctx.measure('boot → both normal (automatic)', Date.now() - backAt);
+  },
+};
+
+export const heartbeatFlood: Scenario = {
+  name: 'heartbeat-flood',
+  what: '100,000 forged, replayed and malformed heartbeat packets at both agents on both networks: nothing changes',
+  takeovers: 0,
+  reintegrate: 'manual',
+  async run(ctx) {
+    const sent = await floodHeartbeats(ctx.prefix, 100_000);
+    ctx.measure('packets sent', sent.packets);
+    ctx.measure('flood duration', sent.durationMs);
+    assertQuiet(ctx);
+  },
+};
+
+export const cpuSaturation: Scenario = {
+  name: 'cpu-saturation',
+  what: 'both cores saturated for 60 s (stress-ng): no takeover',
+  takeovers: 0,
+  reintegrate: 'manual',
+  async run(ctx) {
+    await saturateCpus(60);
+    assertQuiet(ctx);
+  },
+};
+
+export const SCENARIOS: readonly Scenario[] = [
+  serverCrash, agentCrash, agentFreeze, agentHung, nodeFreeze, primaryNetworkCut, serversPartitioned, nodeIsolated, mailboxLost,
+  takeoverKilledAtEachStep, releaseKilledAtEachStep, survivorCrashDuringReintegration, automaticReintegration,
+  heartbeatFlood, cpuSaturation,
+];

@@ -1,0 +1,175 @@
+// Running one failure scenario in the lab, the way both the end-to-end tests and the fault matrix do: the client
+// writes a file to /srv1 every 100 ms and reads it back, the ownership of every address and disk is sampled every
+// 10 ms, the scenario injects its fault and waits for the pair to recover, and then the verdict is counted: the
+// takeovers seen, the longest time two servers held one thing, the acknowledged writes lost, the client's outage.
+import { askControl } from '../../agent/daemon/control-socket.ts';
+import { agentLog } from '../agent-log.ts';
+import { boot, nodePids, phaseOf } from '../agents.ts';
+import { exportUrl, Writer } from '../client.ts';
+import type { Server } from '../config.ts';
+import { sampleOwnership } from '../sampler.ts';
+import { setMailboxReadOnly } from '../disks.ts';
+import { partitionServers } from '../partition.ts';
+import { labPath, readState } from '../state.ts';
+import { setPort } from '../topology.ts';
+import { waitUntil } from '../wait.ts';
+
+export interface ScenarioContext {
+  prefix: string;
+  writer: Writer;
+  /** When the scenario began (wall-clock ms). */
+  since: number;
+  /** Records a figure the scenario measured (ms), e.g. crash → first read. */
+  measure(name: string, value: number): void;
+  /** A line for the report: what the scenario did and saw. */
+  note(line: string): void;
+}
+
+export interface Scenario {
+  name: string;
+  what: string;
+  /** Groups that must change hands (a takeover each) for the scenario to be right. */
+  takeovers: number;
+  /** The lab's reintegration mode the scenario needs. */
+  reintegrate: 'manual' | 'auto';
+  /** Longest the pair may need to settle after the fault, for the waits of the harness. */
+  settleMs?: number;
+  /** Injects the fault and brings the pair back to both serving their own; throws when a wait runs out. */
+  run(ctx: ScenarioContext): Promise<void>;
+}
+
+export interface ScenarioResult {
+  name: string;
+  ok: boolean;
+  /** Why it is not ok: an invariant broken or a wait that ran out. */
+  problems: string[];
+  takeoversExpected: number;
+  takeoversSeen: number;
+  longestDoubleMs: number;
+  doubleSamples: string[];
+  ackedWrites: number;
+  lostWrites: string[];
+  /** The longest gap between two successful client write + read-backs (ms). */
+  outageMs: number;
+  measures: Record<string, number>;
+  notes: string[];
+  durationMs: number;
+}
+
+const SRV1 = exportUrl('198.51.100.11', '/srv1');
+const SERVERS: Server[] = ['server1', 'server2'];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function bothNormal(prefix: string): Promise<boolean> {
+  return (await phaseOf(prefix, 'server1')) === 'normal' && (await phaseOf(prefix, 'server2')) === 'normal';
+}
+
+export function waitPhase(prefix: string, server: Server, phase: string, timeoutMs = 30_000): Promise<void> {
+  return waitUntil(async () => (await phaseOf(prefix, server)) === phase, timeoutMs, `${server} ${phase}`);
+}
+
+/** The operator's `hanfs reintegrate` on a fenced server, asked again while it waits, until both are normal. */
+export async function reintegrate(prefix: string, server: Server, timeoutMs = 40_000): Promise<void> {
+  await waitPhase(prefix, server, 'fenced', 20_000);
+  await waitUntil(async () => {
+    if ((await phaseOf(prefix, server)) === 'fenced') await askControl(labPath(prefix, `${server}.sock`), 'reintegrate');
+    return bothNormal(prefix);
+  }, timeoutMs, `${server} reintegrated, both normal`, () => '', 500);
+}
+
+/** Stops (or resumes) every process of the server: its agent, its NFS servers, everything. */
+export async function signalNode(prefix: string, server: Server, signal: 'SIGSTOP' | 'SIGCONT'): Promise<void> {
+  for (const pid of await nodePids(prefix, server)) {
+    try {
+      process.kill(pid, signal);
+    } catch { /* gone */ }
+  }
+}
+
+/** Kills the server's agent, as a crash of the daemon alone would; its resources keep running. */
+export function killAgent(prefix: string, server: Server): void {
+  const pid = readState(prefix)?.agents[server];
+  if (pid) process.kill(pid, 'SIGKILL');
+}
+
+/** Waits until the server's agent logs a line containing `text` after `since`; then kills the agent at once. */
+export async function killAgentAfter(prefix: string, server: Server, text: string, since: number, timeoutMs = 30_000): Promise<void> {
+  await waitUntil(async () => agentLog(prefix, server, since).some((l) => l.message.includes(text)), timeoutMs,
+    `${server} logs "${text}"`, () => '', 5);
+  killAgent(prefix, server);
+}
+
+/** Restarts a server's agent (its supervisor would): the machine is up, only the daemon starts again. */
+export async function restartAgent(prefix: string, server: Server): Promise<void> {
+  await boot(prefix, server);
+}
+
+/** Transitions logged by both servers since `since`, prefixed with the server's name. */
+export function loggedTransitions(prefix: string, since: number): string[] {
+  return SERVERS.flatMap((s) => agentLog(prefix, s, since).filter((l) => l.event === 'transition').map((l) => `${s} ${l.message}`));
+}
+
+/** Each takeover is decided once: the fence wait ends (a resumed takeover after a restart is the same one). */
+function countTakeovers(prefix: string, since: number): number {
+  return loggedTransitions(prefix, since).filter((t) => / (fencing_partner|power_fencing) → taking_over/.test(t)).length;
+}
+
+/**
+ * Undoes whatever a scenario that failed half way left behind: links and paths healed, processes resumed, a server
+ * without an agent booted, a fenced one reintegrated. So that one failed scenario does not fail the next ones.
+ */
+export async function restorePair(prefix: string): Promise<void> {
+  await partitionServers(prefix, false);
+  for (const server of SERVERS) {
+    await setMailboxReadOnly(prefix, server, false);
+    await setPort(prefix, server, 'neta', true);
+    await setPort(prefix, server, 'netb', true);
+    await signalNode(prefix, server, 'SIGCONT');
+  }
+  await sleep(2000);
+  for (const server of SERVERS) if ((await phaseOf(prefix, server)) === null) await boot(prefix, server);
+  await waitUntil(async () => {
+    for (const server of SERVERS) {
+      if ((await phaseOf(prefix, server)) === 'fenced') await askControl(labPath(prefix, `${server}.sock`), 'reintegrate');
+    }
+    return bothNormal(prefix);
+  }, 60_000, 'both servers normal again after restoring the pair', () => '', 1000);
+}
+
+export async function runScenario(prefix: string, scenario: Scenario): Promise<ScenarioResult> {
+  const problems: string[] = [];
+  const measures: Record<string, number> = {};
+  const notes: string[] = [];
+  const ready = await waitUntil(() => bothNormal(prefix), 20_000, 'both normal').then(() => true, () => false);
+  if (!ready) {
+    notes.push('the pair was not normal before the scenario: restored it first');
+    await restorePair(prefix);
+  }
+  const since = Date.now();
+  const sampler = sampleOwnership(prefix);
+  const writer = new Writer(prefix, SRV1, 100, `${scenario.name.replace(/[^a-z0-9]/g, '')}-`);
+  const ctx: ScenarioContext = {
+    prefix, writer, since, measure: (name, value) => (measures[name] = Math.round(value)), note: (line) => notes.push(line),
+  };
+  try {
+    await writer.okAfter(since, 20_000);
+    await scenario.run(ctx);
+    await waitUntil(() => bothNormal(prefix), scenario.settleMs ?? 30_000, 'both servers normal after the scenario');
+    await writer.okAfter(Date.now(), 20_000);
+  } catch (err) {
+    problems.push((err as Error).message.split('\n')[0]!);
+  } finally {
+    await writer.stop();
+  }
+  const ownership = await sampler.stop();
+  const lostWrites = await writer.lost();
+  const takeoversSeen = countTakeovers(prefix, since);
+  if (ownership.doubles.length > 0) problems.push(`two owners at ${ownership.doubles.length} samples: ${ownership.doubles[0]}`);
+  if (lostWrites.length > 0) problems.push(`${lostWrites.length} acknowledged writes lost: ${lostWrites.slice(0, 5).join(', ')}`);
+  if (takeoversSeen !== scenario.takeovers) problems.push(`${takeoversSeen} takeovers, expected ${scenario.takeovers}`);
+  return {
+    name: scenario.name, ok: problems.length === 0, problems, takeoversExpected: scenario.takeovers, takeoversSeen,
+    longestDoubleMs: ownership.longestDoubleMs, doubleSamples: ownership.doubles.slice(0, 20), ackedWrites: writer.acked.size,
+    lostWrites, outageMs: writer.longestGapMs(), measures, notes, durationMs: Date.now() - since,
+  };
+}

@@ -1,0 +1,77 @@
+// `npm run faults [-- --trials N --only NAME,NAME --keep]`: the fault matrix. Runs every scenario of the catalog
+// (lab/scenarios/catalog.ts) N times in the namespace lab, each with a client writing and reading throughout and the
+// ownership of every address and disk sampled every 10 ms, and reports per scenario: takeovers expected and seen,
+// the longest double-ownership window, acknowledged writes lost, the client's outage (median, max). Writes
+// bench/results/faults-DATE.json and .md; exits 1 if any scenario broke an invariant.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { labDown, labUp } from '../lab/lifecycle.ts';
+import { SCENARIOS } from '../lab/scenarios/catalog.ts';
+import { runScenario, type Scenario, type ScenarioResult } from '../lab/scenarios/harness.ts';
+import { faultsMarkdown, summarise, type ScenarioSummary } from '../lab/scenarios/report.ts';
+
+const RESULTS = new URL('../bench/results/', import.meta.url).pathname;
+
+const options = new Command()
+  .name('npm run faults --')
+  .description('the fault matrix: every failure scenario, several times, in the namespace lab')
+  .option('--trials <n>', 'runs of each scenario', '5')
+  .option('--only <names>', `comma-separated scenarios (known: ${SCENARIOS.map((s) => s.name).join(', ')})`)
+  .option('--keep', 'leave the lab up at the end (scripts/lab down --prefix P removes it)')
+  .parse(process.argv)
+  .opts<{ trials: string; only?: string; keep?: boolean }>();
+
+const trials = Number(options.trials);
+if (!Number.isInteger(trials) || trials < 1) throw new Error(`--trials ${options.trials}: expected a whole number ≥ 1`);
+const wanted = options.only?.split(',').map((n) => n.trim()) ?? SCENARIOS.map((s) => s.name);
+const unknown = wanted.filter((n) => !SCENARIOS.some((s) => s.name === n));
+if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')} (known: ${SCENARIOS.map((s) => s.name).join(', ')})`);
+const chosen: Scenario[] = SCENARIOS.filter((s) => wanted.includes(s.name));
+
+const prefix = `faults${process.pid}`;
+let labMode: 'manual' | 'auto' | null = null;
+let stopping = false;
+
+async function lab(mode: 'manual' | 'auto'): Promise<void> {
+  if (labMode === mode) return;
+  if (labMode) await labDown(prefix);
+  labMode = null;
+  await labUp(prefix, { reintegrate: mode, timeoutMs: 60_000 });
+  labMode = mode;
+}
+
+process.once('SIGINT', () => {
+  stopping = true;
+  console.log('\ninterrupted: removing the lab');
+  void labDown(prefix).finally(() => process.exit(130));
+});
+
+const command = ['npm', 'run', 'faults', '--', ...process.argv.slice(2)].join(' ');
+const started = new Date();
+const summaries: ScenarioSummary[] = [];
+try {
+  for (const scenario of chosen) {
+    const runs: ScenarioResult[] = [];
+    for (let t = 1; t <= trials && !stopping; t++) {
+      await lab(scenario.reintegrate);
+      const r = await runScenario(prefix, scenario);
+      runs.push(r);
+      console.log(`${scenario.name} ${t}/${trials}: ${r.ok ? 'ok' : `FAILED: ${r.problems.join('; ')}`} (takeovers ${r.takeoversSeen}, ` +
+        `double ownership ${r.longestDoubleMs} ms, lost ${r.lostWrites.length}, outage ${r.outageMs} ms)`);
+    }
+    summaries.push(summarise(scenario, runs));
+  }
+} finally {
+  if (!options.keep && !stopping) await labDown(prefix);
+  else if (options.keep) console.log(`lab ${prefix} left up: scripts/lab down --prefix ${prefix}`);
+}
+
+const stamp = started.toISOString().slice(0, 16).replace(':', '');
+mkdirSync(RESULTS, { recursive: true });
+const json = { command, started: started.toISOString(), trials, scenarios: summaries };
+writeFileSync(`${RESULTS}faults-${stamp}.json`, `${JSON.stringify(json, null, 2)}\n`);
+const markdown = faultsMarkdown(command, started, summaries);
+writeFileSync(`${RESULTS}faults-${stamp}.md`, markdown);
+console.log(`\n${markdown}`);
+console.log(`written: bench/results/faults-${stamp}.json and .md`);
+if (summaries.some((s) => !s.ok)) process.exitCode = 1;
