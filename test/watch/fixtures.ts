@@ -88,6 +88,13 @@ export class World {
     }
   }
 
+  /** `server` not heard on `net` for `ms`, then heard there again. */
+  silence(server: string, net: string, ms: number): void {
+    this.heard[server]!.delete(net);
+    this.run(ms);
+    this.heard[server]!.add(net);
+  }
+
   routeChanges(since = 0): Array<WatchEffect & { at: number }> {
     return this.effects.filter((fx) => fx.at >= since && (fx.type === 'route_replace' || fx.type === 'route_remove'));
   }

@@ -20,9 +20,7 @@ test('heartbeats lost for less than interval × misses: no route, ever', () => {
   const w = new World();
   w.run(1000);
   for (let i = 0; i < 20; i++) {
-    w.heard[S1]!.delete(NET_A);
-    w.run(400);
-    w.heard[S1]!.add(NET_A);
+    w.silence(S1, NET_A, 400);
     w.run(100);
   }
   assert.equal(w.routeChanges(), []);
@@ -48,14 +46,10 @@ test('server1 silent on net A, heard on net B: .11 routed via its net-B address 
 test('net A heals: the route goes only after holdMs of heartbeats there, and a single loss does not restart the hold', () => {
   const w = new World();
   w.run(1000);
-  w.heard[S1]!.delete(NET_A);
-  w.run(1000);
+  w.silence(S1, NET_A, 1000);
   const healed = w.now;
-  w.heard[S1]!.add(NET_A);
   w.run(1000);
-  w.heard[S1]!.delete(NET_A); // one lost heartbeat
-  w.run(100);
-  w.heard[S1]!.add(NET_A);
+  w.silence(S1, NET_A, 100); // one lost heartbeat
   w.run(3000);
   const removals = w.routeChanges(healed);
   assert.is(removals.length, 1);
@@ -68,14 +62,10 @@ test('net A heals: the route goes only after holdMs of heartbeats there, and a s
 test('a network that fails again during the hold keeps its route and starts the hold over', () => {
   const w = new World();
   w.run(1000);
-  w.heard[S1]!.delete(NET_A);
-  w.run(1000);
-  w.heard[S1]!.add(NET_A);
+  w.silence(S1, NET_A, 1000);
   w.run(1500);
-  w.heard[S1]!.delete(NET_A);
-  w.run(1000);
+  w.silence(S1, NET_A, 1000);
   const healedAgain = w.now;
-  w.heard[S1]!.add(NET_A);
   w.run(4000);
   const changes = w.routeChanges();
   assert.equal(changes.map((c) => c.type), ['route_replace', 'route_remove']);
