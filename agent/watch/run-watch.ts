@@ -2,6 +2,7 @@
 // listener and the route table, wires them to the controller, serves the status on a control socket, and stops on
 // SIGTERM or SIGINT. The routes in force are left in place when it stops: taking them away could cut the client
 // off, and the next start finds them and carries on from them.
+import type { Server } from 'node:net';
 import { formatConfigError } from '../../config/errors.ts';
 import { subnetOf } from '../../config/ipv4.ts';
 import { loadWatchConfig } from '../../config/watch-load.ts';
@@ -55,18 +56,22 @@ export async function runWatch(opts: WatchOptions): Promise<void> {
     log,
     tickMs: Math.max(10, Math.floor(Math.min(...setup.core.servers.map((s) => s.silentAfterMs)) / 4)),
   });
+  let control: Server | null = null;
   try {
+    // The socket first: a second watcher on this machine is refused before it touches a route.
+    control = await listenControl(config.controlSocket, (req) => {
+      if (req.command === 'status') return controller.status();
+      throw new Error(`unknown command ${req.command} (known: status)`);
+    });
     await controller.start();
   } catch (err) {
+    control?.close();
+    await controller.stop();
     await closeLogger(logger);
     throw err;
   }
   log('info', 'watching', {
     event: 'watch', networks: setup.core.networks, pairs: config.pairs.map((p) => p.pair), holdMs: config.holdMs, dryRun: opts.dryRun,
-  });
-  const control = await listenControl(config.controlSocket, (req) => {
-    if (req.command === 'status') return controller.status();
-    throw new Error(`unknown command ${req.command} (known: status)`);
   });
 
   onShutdownSignals(async (signal) => {

@@ -1,6 +1,6 @@
 // The watcher's configuration: its examples, positioned errors, a pair's own config as a watcher config, pair
 // files, and the networks found on the machine when none are named.
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -151,23 +151,6 @@ test('the setup: servers with their address on each client network, addresses th
   assert.equal(setup.unreachable, ['198.51.100.11']);
   assert.equal(setup.listen, [{ net: '203.0.113.0/24', broadcast: '203.0.113.255' }]);
   assert.is(setup.core.pauseMs, 250);
-});
-
-test('a secret file it cannot trust is refused before anything starts (the agent’s check)', async () => {
-  const secret = write('secret', 'a shared secret of at least sixteen bytes\n');
-  chmodSync(secret, 0o644);
-  const config = write('w3.yaml', `pairs:
-  - { pair: x, secretFile: ${secret}, nodes: { a: { primary: { address: 198.51.100.1/24 }, secondary: { address: 203.0.113.1/24 } }, b: { primary: { address: 203.0.113.2/24 }, secondary: { address: 198.51.100.2/24 } } } }
-networks: [{ interface: lo, address: 198.51.100.99/24 }]
-controlSocket: ${join(dir, 'w3.sock')}
-`);
-  const { runWatch } = await import('../../agent/watch/run-watch.ts');
-  try {
-    await runWatch({ config, dryRun: true });
-    assert.unreachable('should refuse the secret');
-  } catch (err) {
-    assert.match((err as Error).message, /mode 0644, must be exactly 0600/);
-  }
 });
 
 test.run();
