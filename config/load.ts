@@ -2,28 +2,39 @@
 import { readFile } from 'node:fs/promises';
 import { hostname as machineHostname } from 'node:os';
 import { LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
 import { invalidValueErrors, phraseExpectation, syntaxErrors, type ConfigError } from './errors.ts';
 import { pairConfigSchema, type NodeConfig, type PairConfig, type TimingConfig } from './schema.ts';
 
-export type LoadResult = { ok: true; config: PairConfig } | { ok: false; errors: ConfigError[] };
+export type Loaded<T> = { ok: true; config: T } | { ok: false; errors: ConfigError[] };
+export type LoadResult = Loaded<PairConfig>;
 
 export async function loadConfig(path: string): Promise<LoadResult> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    return { ok: false, errors: [{ kind: 'unreadable', source: path, message: (error as Error).message }] };
-  }
-  return parseConfig(text, path);
+  const text = await readConfigText(path);
+  return typeof text === 'string' ? parseConfig(text, path) : text;
 }
 
 export function parseConfig(text: string, sourceName: string): LoadResult {
+  return parseYaml(text, sourceName, pairConfigSchema);
+}
+
+/** The file's text, or the error that it cannot be read. */
+export async function readConfigText(path: string): Promise<string | Loaded<never>> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    return { ok: false, errors: [{ kind: 'unreadable', source: path, message: (error as Error).message }] };
+  }
+}
+
+/** YAML text checked against a schema, every error placed at its line and column in the text. */
+export function parseYaml<S extends z.ZodType>(text: string, sourceName: string, schema: S): Loaded<z.output<S>> {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false });
   if (document.errors.length > 0) {
     return { ok: false, errors: syntaxErrors(document.errors, sourceName, lineCounter) };
   }
-  const result = pairConfigSchema.safeParse(document.toJS(), { reportInput: true, error: phraseExpectation });
+  const result = schema.safeParse(document.toJS(), { reportInput: true, error: phraseExpectation });
   if (result.success) return { ok: true, config: result.data };
   return { ok: false, errors: invalidValueErrors(result.error.issues, sourceName, document, lineCounter) };
 }

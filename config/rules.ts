@@ -7,8 +7,10 @@ import { addressOf, subnetOf } from './ipv4.ts';
 import { defaultCommands } from './profiles.ts';
 import type { NfsConfig, NodeConfig, PairConfig, TimingConfig } from './schema.ts';
 
-type Report = (path: ConfigPath, expected: string, found: unknown) => void;
+export type Report = (path: ConfigPath, expected: string, found: unknown) => void;
 type NodeEntry = readonly [name: string, node: NodeConfig];
+/** What the pairing of the networks needs of a node: also the shape of a pair described in a watcher's config. */
+type AddressedNode = readonly [name: string, node: { primary: { address: string }; secondary: { address: string } }];
 
 export function checkPairRules(config: PairConfig, ctx: z.core.$RefinementCtx<PairConfig>): void {
   const report: Report = (path, expected, found) =>
@@ -60,7 +62,7 @@ function checkNodes(nodes: NodeEntry[], report: Report): void {
 
 // Each node's service subnet is its partner's secondary subnet: on takeover the survivor brings
 // the partner's service address up on its own secondary interface.
-function checkNetworksPairUp([nameA, a]: NodeEntry, [nameB, b]: NodeEntry, report: Report): void {
+export function checkNetworksPairUp([nameA, a]: AddressedNode, [nameB, b]: AddressedNode, report: Report): void {
   for (const [primaryName, primary, secondaryName, secondary] of [
     [nameA, a, nameB, b],
     [nameB, b, nameA, a],

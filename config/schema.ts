@@ -5,7 +5,7 @@ import cron from 'node-cron';
 import { defaultCommands, nfsProfiles } from './profiles.ts';
 import { checkPairRules } from './rules.ts';
 
-function strictObject<Shape extends z.core.$ZodLooseShape>(shape: Shape) {
+export function strictObject<Shape extends z.core.$ZodLooseShape>(shape: Shape) {
   const knownKeys = Object.keys(shape).join(', ');
   return z.strictObject(shape, {
     error: (issue) => (issue.code === 'unrecognized_keys' ? `one of the known keys (${knownKeys})` : undefined),

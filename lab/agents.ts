@@ -26,11 +26,14 @@ export async function boot(prefix: string, server: Server): Promise<number> {
   return child.pid!;
 }
 
-export async function agentStatus(prefix: string, server: Server): Promise<Record<string, unknown> | null> {
+export function agentStatus(prefix: string, server: Server): Promise<Record<string, unknown> | null> {
+  return statusAt(labPath(prefix, `${server}.sock`));
+}
+
+/** The status a daemon (an agent, the watcher) answers on its control socket, or null while it does not answer. */
+export async function statusAt<T = Record<string, unknown>>(socket: string): Promise<T | null> {
   try {
-    const answer = (await askControl(labPath(prefix, `${server}.sock`), 'status', undefined, 2000)) as {
-      ok: boolean; result?: Record<string, unknown>;
-    };
+    const answer = (await askControl(socket, 'status', undefined, 2000)) as { ok: boolean; result?: T };
     return answer.ok ? answer.result ?? null : null;
   } catch {
     return null;

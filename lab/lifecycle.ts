@@ -69,7 +69,7 @@ export async function waitServing(prefix: string, timeoutMs: number): Promise<vo
 export async function labDown(prefix: string): Promise<void> {
   const state = readState(prefix);
   for (const node of NODES) await killAll(prefix, node);
-  for (const pid of [...Object.values(state?.agents ?? {}), ...(state?.bmc ? [state.bmc] : [])]) {
+  for (const pid of [...Object.values(state?.agents ?? {}), ...(state?.bmc ? [state.bmc] : []), ...(state?.watcher ? [state.watcher] : [])]) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch { /* gone */ }

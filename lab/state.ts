@@ -9,6 +9,8 @@ export interface LabState {
   agents: Record<string, number>;
   /** The lab's "management board": a process in the host's namespaces, through which a fence command reaches the lab. */
   bmc?: number;
+  /** client1's `hanfs watch`, when a test started one. */
+  watcher?: number;
 }
 
 export function runDir(prefix: string): string {

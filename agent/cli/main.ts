@@ -5,6 +5,7 @@ import { registerConfigCommands } from './config-check.ts';
 import { registerControlCommands } from './control.ts';
 import { registerDiskCommands } from './disk.ts';
 import { registerSimulateCommand } from './simulate.ts';
+import { registerWatchCommand } from './watch.ts';
 
 const program = new Command();
 program
@@ -17,5 +18,6 @@ registerControlCommands(program);
 registerConfigCommands(program);
 registerDiskCommands(program);
 registerSimulateCommand(program);
+registerWatchCommand(program);
 
 await program.parseAsync(process.argv);

@@ -1,6 +1,5 @@
 // Two transports on one machine, on loopback only: all of 127.0.0.0/8 is local on Linux, so 127.0.1.0/24 and
 // 127.0.2.0/24 stand for the pair's two networks without configuring any address.
-import { createSocket } from 'node:dgram';
 import { networkInterfaces } from 'node:os';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -8,10 +7,10 @@ import type { Heartbeat } from '../../agent/core/types.ts';
 import { encodeHeartbeat } from '../../agent/net/heartbeat-codec.ts';
 import type { HeartbeatLog } from '../../agent/net/heartbeat-log.ts';
 import type { NetworkEndpoint } from '../../agent/ports.ts';
-import { bindSocket, closeSocket } from '../../agent/net/heartbeat-socket.ts';
 import { UdpHeartbeats } from '../../agent/net/heartbeat-udp.ts';
 import type { HeartbeatExtras } from '../../agent/ports.ts';
 import { ctx, heartbeat } from './heartbeat-fixtures.ts';
+import { freePort, sendRaw, settle, waitFor } from './udp-helpers.ts';
 
 interface Delivery {
   net: string;
@@ -39,14 +38,6 @@ function loopbackNetworks(self: 1 | 2): NetworkEndpoint[] {
   }));
 }
 
-async function freePort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await bindSocket(socket, 0, '0.0.0.0');
-  const { port } = socket.address();
-  await closeSocket(socket);
-  return port;
-}
-
 /** Runs `body` with server1 and server2 listening on loopback, and closes everything whatever happens. */
 async function withPair(
   body: (one: Node, two: Node) => Promise<void>,
@@ -71,32 +62,6 @@ async function withPair(
     await body(one, two);
   } finally {
     await Promise.all(nodes.map((node) => node.transport.close()));
-  }
-}
-
-async function waitFor(what: string, condition: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
-/** Time for any packet still in flight on loopback to arrive. */
-function settle(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 100));
-}
-
-/** Sends raw packets to `port` from `fromAddress`, as an attacker or a broken host on that network would. */
-async function sendRaw(fromAddress: string, port: number, packets: Buffer[]): Promise<void> {
-  const socket = createSocket('udp4');
-  try {
-    await bindSocket(socket, 0, fromAddress);
-    for (const packet of packets) {
-      await new Promise<void>((resolve, reject) => socket.send(packet, port, '127.0.1.2', (err) => (err ? reject(err) : resolve())));
-    }
-  } finally {
-    await closeSocket(socket);
   }
 }
 
@@ -129,11 +94,11 @@ test('forged, replayed, garbled, misdirected and self-addressed packets are coun
     const replayed = encodeHeartbeat(ctx, first, { addresses: [] });
     const garbage = Buffer.from('GET / HTTP/1.0\r\n\r\n');
     const impostor = encodeHeartbeat(ctx, heartbeat(server2, 1, 1), { addresses: [] });
-    await sendRaw('127.0.1.1', two.port, [forged, replayed, garbage, impostor]);
+    await sendRaw('127.0.1.1', '127.0.1.2', two.port, [forged, replayed, garbage, impostor]);
     // From outside both networks, even a valid and fresh heartbeat is refused: it cannot be told which network it used.
-    await sendRaw('127.0.0.1', two.port, [encodeHeartbeat(ctx, next, { addresses: [] })]);
+    await sendRaw('127.0.0.1', '127.0.1.2', two.port, [encodeHeartbeat(ctx, next, { addresses: [] })]);
     // server2's own packet from its own address is its broadcast coming back: ignored, not counted.
-    await sendRaw('127.0.1.2', two.port, [impostor]);
+    await sendRaw('127.0.1.2', '127.0.1.2', two.port, [impostor]);
 
     const expected = { truncated: 0, oversized: 0, magic: 1, version: 0, pair: 0, hmac: 1, malformed: 1, replay: 1, self: 1 };
     await waitFor('the drops', () => two.transport.drops().self === 1 && two.transport.drops().malformed === 1);
@@ -152,10 +117,10 @@ test('drops are logged at most once per reason per 10 s, with how many there wer
   const log: HeartbeatLog = (level, message, fields) => lines.push([level, message, fields]);
   return withPair(async (_one, two) => {
     const garbage = Buffer.from('not a heartbeat');
-    await sendRaw('127.0.1.1', two.port, [garbage, garbage, garbage]);
+    await sendRaw('127.0.1.1', '127.0.1.2', two.port, [garbage, garbage, garbage]);
     await waitFor('the drops', () => two.transport.drops().magic === 3);
     now += 10_000;
-    await sendRaw('127.0.1.1', two.port, [garbage]);
+    await sendRaw('127.0.1.1', '127.0.1.2', two.port, [garbage]);
     await waitFor('the next drop', () => two.transport.drops().magic === 4);
     assert.equal(lines, [
       ['warn', 'dropped heartbeat packets (magic)', { reason: 'magic', source: '127.0.1.1', count: 1 }],
