@@ -1,22 +1,46 @@
-// A flood of bad heartbeats at both servers' agents, from client1 (a host on both networks, as an attacker or a
-// broken device would be): see flood-sender.ts for what is sent.
-import { sh } from './exec.ts';
-import { onNode } from './mountns.ts';
-import { SECONDARY_ADDRESS, SERVICE_ADDRESS } from './topology.ts';
+// A flood of bad heartbeats from a lab node on both networks, at the agents and the client watchers: see
+// flood-sender.ts for what is sent.
+import { sh, inNetns } from './exec.ts';
+import { nsName, type LabNode } from './topology.ts';
 
 const SENDER = new URL('./flood-sender.ts', import.meta.url).pathname;
-const HEARTBEAT_PORT = 7405;
+
+export interface FloodOptions {
+  port: number;
+  /** How long real heartbeats are recorded before the flood (ms). */
+  captureMs: number;
+  /** Stop after this many packets, or this long (ms), whichever comes first. */
+  packets?: number;
+  floodMs?: number;
+  /** Packets per round, and the pause between rounds (ms). */
+  perRound: number;
+  everyMs: number;
+  /** Per network: the flooder's address there (the source), its broadcast address, and where to send. */
+  nets: Array<{ from: string; broadcast: string; targets: string[] }>;
+  pair: string;
+  nodes: [string, string];
+}
 
 export interface FloodReport {
-  packets: number;
-  /** Real heartbeats heard and replayed (broadcast by the servers on both networks). */
+  /** Real heartbeats recorded (and replayed). */
   captured: number;
+  sent: Record<string, number>;
   durationMs: number;
 }
 
-export async function floodHeartbeats(prefix: string, packets: number): Promise<FloodReport> {
-  const targets = [...Object.values(SERVICE_ADDRESS), ...Object.values(SECONDARY_ADDRESS)].map((a) => a.split('/')[0]!);
-  const out = await sh(onNode(prefix, 'client1', [process.execPath, '--import', 'tsx', SENDER, String(packets), String(HEARTBEAT_PORT), ...targets]),
+export async function flood(prefix: string, node: LabNode, opts: FloodOptions): Promise<FloodReport> {
+  const out = await sh(inNetns(nsName(prefix, node), [process.execPath, '--import', 'tsx', SENDER, JSON.stringify(opts)]),
     { timeoutMs: 300_000 });
   return JSON.parse(out.trim().split('\n').pop()!) as FloodReport;
+}
+
+/** From client1, at both servers' addresses and both broadcast addresses, as fast as the sockets take it. */
+export function floodHeartbeats(prefix: string, packets: number): Promise<FloodReport> {
+  return flood(prefix, 'client1', {
+    port: 7405, captureMs: 1500, packets, perRound: 200, everyMs: 0, pair: 'lab', nodes: ['server1', 'server2'],
+    nets: [
+      { from: '198.51.100.50', broadcast: '198.51.100.255', targets: ['198.51.100.11', '198.51.100.12', '198.51.100.255'] },
+      { from: '203.0.113.50', broadcast: '203.0.113.255', targets: ['203.0.113.12', '203.0.113.11', '203.0.113.255'] },
+    ],
+  });
 }

@@ -11,8 +11,9 @@ import * as assert from 'uvu/assert';
 import { parseRoutes } from '../../agent/watch/route-table.ts';
 import { crash, phaseOf } from '../../lab/agents.ts';
 import { exportUrl, getFile, putFile, Writer } from '../../lab/client.ts';
-import { inNetns, sh } from '../../lab/exec.ts';
+import { sh } from '../../lab/exec.ts';
 import { ownership } from '../../lab/inspect.ts';
+import { flood } from '../../lab/flood.ts';
 import { labDown, labUp } from '../../lab/lifecycle.ts';
 import { sampleOwnership } from '../../lab/sampler.ts';
 import { labPath } from '../../lab/state.ts';
@@ -117,14 +118,14 @@ test('server1 cut off net A: no failover; .11 routed via server1’s net-B addre
 
 test('a flood of garbage, replayed and forged heartbeats at the watcher changes nothing', async () => {
   const before = (await watcherStatus(prefix))!;
-  const args = JSON.stringify({
+  // From server2, on both networks at their broadcast addresses, where the watcher listens.
+  const flooding = flood(prefix, 'server2', {
     port: 7405, captureMs: 1000, floodMs: 3000, everyMs: 10, perRound: 10, pair: 'lab', nodes: ['server1', 'server2'],
-    nets: [{ from: '198.51.100.12', broadcast: '198.51.100.255' }, { from: '203.0.113.12', broadcast: '203.0.113.255' }],
+    nets: [
+      { from: '198.51.100.12', broadcast: '198.51.100.255', targets: ['198.51.100.255'] },
+      { from: '203.0.113.12', broadcast: '203.0.113.255', targets: ['203.0.113.255'] },
+    ],
   });
-  // In server2's network namespace (its mount namespace is not needed).
-  const flooding = sh(inNetns(nsName(prefix, 'server2'), [
-    process.execPath, '--import', 'tsx', new URL('./flood-child.ts', import.meta.url).pathname, args,
-  ]), { timeoutMs: 30_000 });
   // Throughout, the watcher hears both servers on both networks and routes nothing.
   let samples = 0;
   let done = false;
@@ -137,7 +138,7 @@ test('a flood of garbage, replayed and forged heartbeats at the watcher changes 
     samples++;
     await new Promise((r) => setTimeout(r, 100));
   }
-  const report = JSON.parse(await flooding) as { captured: number; sent: Record<string, number> };
+  const report = await flooding;
   const after = (await watcherStatus(prefix))!;
   const dropped = (reason: string) => (after.drops[reason] ?? 0) - (before.drops[reason] ?? 0);
   console.log(`  flood: ${JSON.stringify(report)}; the watcher dropped ${JSON.stringify(after.drops)} (${samples} status samples)`);
