@@ -11,6 +11,7 @@ import { partitionServers } from '../partition.ts';
 import { labPath, readState } from '../state.ts';
 import { setPort } from '../topology.ts';
 import { waitUntil } from '../wait.ts';
+import { startWatcher, watcherStatus } from '../watcher.ts';
 import {
   bothNormal, killAgent, killAgentAfter, loggedTransitions, reintegrate, restartAgent, signalNode, waitPhase,
   type Scenario, type ScenarioContext,
@@ -152,6 +153,40 @@ export const primaryNetworkCut: Scenario = {
     assertQuiet(ctx);
   },
 };
+
+export const primaryLinkDown: Scenario = {
+  name: 'primary-link-down',
+  what: "server1's link to net A (its primary network) down for 10 s: no takeover; client1's watcher routes server1's " +
+    'address through its net-B address, and back once the link is up',
+  takeovers: 0,
+  reintegrate: 'manual',
+  async run(ctx) {
+    await ensureWatcher(ctx.prefix);
+    const cutAt = Date.now();
+    await setPort(ctx.prefix, 'server1', 'neta', false);
+    try {
+      await waitUntil(async () => (await watcherStatus(ctx.prefix))?.addresses.some((a) => a.route !== null) ?? false, 10_000,
+        "client1's watcher routes around net A");
+      ctx.measure('link down → watcher reroutes', Date.now() - cutAt);
+      ctx.measure('link down → first client write + read', (await ctx.writer.okAfter(cutAt, 20_000)) - cutAt);
+      await sleep(Math.max(0, 10_000 - (Date.now() - cutAt)));
+    } finally {
+      await setPort(ctx.prefix, 'server1', 'neta', true);
+    }
+    const upAt = Date.now();
+    await waitUntil(async () => (await watcherStatus(ctx.prefix))?.addresses.every((a) => a.route === null) ?? false, 20_000,
+      'the route removed once net A is back');
+    ctx.measure('link up → route removed', Date.now() - upAt);
+    assertQuiet(ctx);
+  },
+};
+
+/** client1's watcher, started once per lab (the scenarios that need it). */
+async function ensureWatcher(prefix: string): Promise<void> {
+  if ((await watcherStatus(prefix)) === null) startWatcher(prefix);
+  await waitUntil(async () => (await watcherStatus(prefix))?.servers.every((sv) => Object.values(sv.nets).every((n) => n.heard)) ?? false,
+    20_000, "client1's watcher hears both servers on both networks");
+}
 
 export const serversPartitioned: Scenario = {
   name: 'servers-partitioned',
@@ -321,7 +356,8 @@ export const cpuSaturation: Scenario = {
 };
 
 export const SCENARIOS: readonly Scenario[] = [
-  serverCrash, agentCrash, agentFreeze, agentHung, nodeFreeze, primaryNetworkCut, serversPartitioned, nodeIsolated, mailboxLost,
+  serverCrash, agentCrash, agentFreeze, agentHung, nodeFreeze, primaryNetworkCut, primaryLinkDown, serversPartitioned,
+  nodeIsolated, mailboxLost,
   takeoverKilledAtEachStep, releaseKilledAtEachStep, survivorCrashDuringReintegration, automaticReintegration,
   heartbeatFlood, cpuSaturation,
 ];
