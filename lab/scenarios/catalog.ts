@@ -125,10 +125,10 @@ export const nodeFreeze: Scenario = {
       "server2's lease wait over");
     ctx.measure('freeze → server2 begins the takeover', Date.now() - frozenAt);
     await sleep(2000);
+    const wokenAt = Date.now();
     await signalNode(ctx.prefix, 'server1', 'SIGCONT');
     await setPort(ctx.prefix, 'server1', 'neta', true);
     await setPort(ctx.prefix, 'server1', 'netb', true);
-    const wokenAt = Date.now();
     await waitPhase(ctx.prefix, 'server1', 'fenced');
     ctx.measure('wake → server1 fenced, holding nothing', Date.now() - wokenAt);
     await waitPhase(ctx.prefix, 'server2', 'serving_both', 60_000);
