@@ -286,8 +286,10 @@ export class World {
         });
         return;
       case 'start_resource':
+        this.checkIntentWritten(m, fx.group, fx.kind);
+        return this.resourceBegin(m, agent, fx.group, fx.resource, fx.kind, 'start');
       case 'stop_resource':
-        return this.resourceBegin(m, agent, fx.group, fx.resource, fx.kind, fx.type === 'start_resource' ? 'start' : 'stop');
+        return this.resourceBegin(m, agent, fx.group, fx.resource, fx.kind, 'stop');
       case 'watchdog': {
         m.watchdogToken++;
         if (fx.until === null) return;
@@ -361,6 +363,18 @@ export class World {
     if (e.readIntents.includes('own')) view.ownIntents = [...this.intentLogs[me]!];
     if (e.readIntents.includes('partner')) view.partnerIntents = [...this.intentLogs[partner]!];
     this.deliver(m, e.inc, { type: 'disk_done', opId: e.opId, ok: true, view });
+  }
+
+  /** Write-ahead: a start is carried out only once its `begun` record is on the (simulated) disk. */
+  private checkIntentWritten(m: Machine, group: string, kind: ResourceKind): void {
+    const log = this.intentLogs[m.idx]!;
+    for (let i = log.length - 1; i >= 0; i--) {
+      const r = log[i]!;
+      if (r.step?.group !== group || r.step.resource !== kind) continue;
+      if (r.step.op === 'start' && r.state === 'begun') return;
+      break;
+    }
+    this.inv.violation(`node${m.idx + 1} started ${group}/${kind} before its intent record was on the disk`);
   }
 
   /** As on the disk: a record rewritten (a write retried) replaces itself; the oldest fall out of the ring. */

@@ -40,6 +40,17 @@ test('a core that ignores fences is caught', () => {
   assert.ok(r.failures.length > 0, 'the broken variant passed every seed');
 });
 
+/** Acts on each step at once, without waiting for its intent record to reach the disk. */
+const noWriteAhead: StepFn = (cfg, s, ev, now) => {
+  s.intent.writtenUpTo = s.intent.seq;
+  return step(cfg, s, ev, now);
+};
+
+test('a core that starts a step before its intent record is on the disk is caught', () => {
+  const r = runBatch(1, 50, undefined, noWriteAhead);
+  assert.ok(r.failures.some((f) => f.violations.some((v) => v.includes('before its intent record was on the disk'))));
+});
+
 test('a seed replays exactly, trace and all', () => {
   const a = runSeed(4242, optionsForSeed(4242), undefined, true);
   const b = runSeed(4242, optionsForSeed(4242), undefined, true);
