@@ -92,8 +92,9 @@ export function askControl(path: string, command: string, args?: unknown, timeou
       clearTimeout(timer);
       const why = err.code === 'ENOENT' ? 'no agent socket (is the agent running?)'
         : err.code === 'EACCES' ? 'permission denied (the control socket is for root only)'
+        : err.code === 'ECONNREFUSED' ? 'nobody answers on the socket (the agent is not running)'
         : err.message;
-      reject(new Error(`${path}: ${why}`));
+      reject(Object.assign(new Error(`${path}: ${why}`), { code: err.code }));
     });
   });
 }

@@ -38,13 +38,16 @@ export interface AgentOptions {
   dryRun: boolean;
 }
 
+/** A configuration that cannot run: starting again will not help (the CLI exits 78, which systemd does not restart). */
+export class ConfigurationError extends Error {}
+
 /** Resolves once the agent runs; it stops on a signal. Throws (before anything is bound) on a bad setup. */
 export async function runAgent(opts: AgentOptions): Promise<void> {
   const loaded = await loadConfig(opts.config);
-  if (!loaded.ok) throw new Error(`invalid configuration:\n${loaded.errors.map(formatConfigError).join('\n')}`);
+  if (!loaded.ok) throw new ConfigurationError(`invalid configuration:\n${loaded.errors.map(formatConfigError).join('\n')}`);
   const pair = loaded.config;
   const chosen = selectNode(pair, opts.node, hostname());
-  if (!chosen.ok) throw new Error(chosen.error);
+  if (!chosen.ok) throw new ConfigurationError(chosen.error);
   const view = pairView(pair, chosen.self.name);
   const logger = createLogger({ level: pair.log.level, file: pair.log.file });
   const log: LogFn = (level, message, fields) => logger.log(level, message, { node: view.self, ...fields });
