@@ -193,7 +193,7 @@ export function decide(ctx: Ctx): void {
       }
       // A partner known to be degraded is asked again by ICMP every silence period: that is no new suspicion.
       if (s.phase === 'partner_degraded' && stage === 'icmp') return;
-      return go(ctx, PHASE_OF_STAGE[stage], stageCause(stage));
+      return go(ctx, PHASE_OF_STAGE[stage], stageCause(stage, Object.values(s.detector.netUp).some(Boolean)));
     }
 
     case 'power_fencing':
@@ -315,9 +315,10 @@ export function runDetector(ctx: Ctx): void {
   }
 }
 
-function stageCause(stage: string): string {
+function stageCause(stage: string, heard: boolean): string {
   switch (stage) {
-    case 'watching': return 'partner heard';
+    // Watching again without hearing the partner: the escalation was reset (a pause, or maintenance ended).
+    case 'watching': return heard ? 'partner heard' : 'watching the partner afresh: its probes start over';
     case 'icmp': return 'heartbeats silent on every network: ICMP probe';
     case 'disk': return 'no ICMP answer: disk mailbox ping';
     case 'unresponsive': return "partner's machine answers ICMP but its agent is silent";

@@ -193,7 +193,8 @@ function acceptPartnerSlot(ctx: Ctx, view: MailboxView, readStartedAt: number): 
 
 function operatorCommand(ctx: Ctx, ev: OperatorRequest): void {
   const { s } = ctx;
-  const refuse = (why: string) => report(ctx, 'warn', `${ev.command} refused: ${why}`);
+  const name = ev.command === 'restart_resource' ? 'resource restart' : ev.command;
+  const refuse = (why: string) => report(ctx, 'warn', `${name} refused: ${why}`);
   switch (ev.command) {
     case 'reintegrate':
       if (s.phase !== 'fenced') return refuse(`this node is ${s.phase}, not fenced`);

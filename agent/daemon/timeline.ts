@@ -89,7 +89,11 @@ export class Timeline implements StepObserver {
 
   stepped(ev: CoreEvent, effects: readonly Effect[], _state: Readonly<NodeState>, now: number): void {
     this.eventDone(ev, now);
-    const answer: string[] = [];
+    // An operator command comes first, with what the core said to it: the transitions it caused follow.
+    if (ev.type === 'command') {
+      const answer = effects.flatMap((fx) => (fx.type === 'report' ? [fx.message] : []));
+      this.add({ kind: 'command', command: describeRequest(ev), answer });
+    }
     for (const fx of effects) {
       switch (fx.type) {
         case 'transition': {
@@ -99,9 +103,8 @@ export class Timeline implements StepObserver {
           break;
         }
         case 'report':
-          // What the core says while handling an operator command is the command's answer.
-          if (ev.type === 'command') answer.push(fx.message);
-          else this.add({ kind: 'report', level: fx.level, message: fx.message });
+          // What the core says while handling an operator command is the command's answer, above.
+          if (ev.type !== 'command') this.add({ kind: 'report', level: fx.level, message: fx.message });
           break;
         case 'start_resource':
         case 'stop_resource':
@@ -114,7 +117,6 @@ export class Timeline implements StepObserver {
           break;
       }
     }
-    if (ev.type === 'command') this.add({ kind: 'command', command: describeRequest(ev), answer });
   }
 
   private eventDone(ev: CoreEvent, now: number): void {

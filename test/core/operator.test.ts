@@ -33,6 +33,7 @@ test('in maintenance a dead partner is not fenced; once maintenance ends it is j
     'maintenance off: failure detection starts over and its verdicts are acted on again',
   ]);
   assert.is(n.s.detector.stage, 'watching', 'the old verdict is dropped');
+  assert.ok(n.trace.includes('probing → normal: watching the partner afresh: its probes start over'), n.trace.slice(-5).join('\n'));
   n.runUntil('serving_both', 15_000);
   // Fresh evidence first: silence, ICMP, then the disk probe, all after maintenance ended.
   const silence = cfg.timing.heartbeatIntervalMs * cfg.timing.missesBeforeSuspicion;
@@ -118,13 +119,13 @@ test('a restart is refused, saying why, when it cannot be done', () => {
   const n = normalNode();
   const refused = (group: string | null, resource: string) => n.command({ command: 'restart_resource', group, resource });
   assert.equal(refused(null, 'ganesha'), [
-    `restart_resource refused: group ${cfg.self} has no resource ganesha (it has log_replay, filesystem, nfs_server, exports, service_ip, arp, nsm_notify)`,
+    `resource restart refused: group ${cfg.self} has no resource ganesha (it has log_replay, filesystem, nfs_server, exports, service_ip, arp, nsm_notify)`,
   ]);
-  assert.equal(refused(cfg.partner, 'nfs_server'), [`restart_resource refused: this node does not serve group ${cfg.partner}`]);
-  assert.equal(refused('node9', 'nfs_server'), ['restart_resource refused: no group node9 (known: node1, node2)']);
+  assert.equal(refused(cfg.partner, 'nfs_server'), [`resource restart refused: this node does not serve group ${cfg.partner}`]);
+  assert.equal(refused('node9', 'nfs_server'), ['resource restart refused: no group node9 (known: node1, node2)']);
   n.command({ command: 'restart_resource', group: cfg.self, resource: 'exports' });
   n.run(50); // the first stop is under way
-  assert.equal(refused(cfg.self, 'exports'), [`restart_resource refused: group ${cfg.self} is partial: wait until it is online`]);
+  assert.equal(refused(cfg.self, 'exports'), [`resource restart refused: group ${cfg.self} is partial: wait until it is online`]);
 });
 
 test('serving both groups, a restart must name the group', () => {
@@ -132,7 +133,7 @@ test('serving both groups, a restart must name the group', () => {
   partnerDies(n);
   n.runUntil('serving_both', 15_000);
   assert.equal(n.command({ command: 'restart_resource', group: null, resource: 'arp' }), [
-    'restart_resource refused: this node serves node1 and node2: name the group, as GROUP/arp',
+    'resource restart refused: this node serves node1 and node2: name the group, as GROUP/arp',
   ]);
   const before = n.ops.length;
   n.command({ command: 'restart_resource', group: cfg.partner, resource: 'arp' });
