@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Timeline } from '../../agent/daemon/timeline.ts';
+import { until } from '../daemon/pair.ts';
 import { degradedStatus, failedStatus, hanfs, hasSetpriv, healthyStatus, withAgent } from './fixtures.ts';
 
 const HUMAN = new URL('./status-human.txt', import.meta.url);
@@ -116,13 +117,5 @@ test('events prints the timeline; --follow keeps printing what comes', async () 
     }
   });
 });
-
-async function until(what: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!what()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 test.run();

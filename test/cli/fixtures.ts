@@ -74,9 +74,13 @@ export interface CliResult {
 /** Runs the hanfs CLI; `asUser` runs it as that uid and gid with no supplementary groups (setpriv). */
 export function hanfs(args: string[], asUser?: number): Promise<CliResult> {
   const argv = [process.execPath, HANFS, ...args];
-  const full = asUser === undefined ? argv : ['setpriv', `--reuid=${asUser}`, `--regid=${asUser}`, '--clear-groups', ...argv];
+  return captured(asUser === undefined ? argv : ['setpriv', `--reuid=${asUser}`, `--regid=${asUser}`, '--clear-groups', ...argv]);
+}
+
+/** Runs argv to its end, asynchronously (the test's own sockets keep answering meanwhile): exit code and output. */
+export function captured(argv: string[]): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(full[0]!, full.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b));

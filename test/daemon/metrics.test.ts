@@ -7,6 +7,7 @@ import { AgentMetrics } from '../../agent/daemon/metrics.ts';
 import { serveMetrics } from '../../agent/daemon/metrics-server.ts';
 import { Timeline } from '../../agent/daemon/timeline.ts';
 import { coreConfig, pair, until } from './pair.ts';
+import { sample } from './prometheus-text.ts';
 
 async function freePort(): Promise<number> {
   const s = createServer();
@@ -16,11 +17,6 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** The value of one sample line, by metric name and a label fragment. */
-function sample(text: string, name: string, labels: string): number | null {
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels));
-  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : null;
-}
 
 test('metrics: phase, detector, heartbeats, resources, and a takeover with its duration', async () => {
   const timeline = new Timeline();

@@ -2,7 +2,6 @@
 // status and its exit codes; a survivor in maintenance that does not take its crashed partner over until the
 // maintenance ends, then does, with the takeover in its events and metrics; an operator's restart of one resource.
 // One owner of every address and disk at every 10 ms sample throughout.
-import { spawn } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AgentStatus } from '../../agent/daemon/status.ts';
@@ -15,6 +14,8 @@ import { labDown, labUp } from '../../lab/lifecycle.ts';
 import { onNode } from '../../lab/mountns.ts';
 import { sampleOwnership, type OwnershipSampler } from '../../lab/sampler.ts';
 import { waitUntil } from '../../lab/wait.ts';
+import { captured, type CliResult } from '../cli/fixtures.ts';
+import { sample } from '../daemon/prometheus-text.ts';
 
 const prefix = `ho${process.pid}`;
 const HANFS = new URL('../../bin/hanfs', import.meta.url).pathname;
@@ -22,17 +23,8 @@ const SRV1 = exportUrl('198.51.100.11', '/srv1');
 let sampler: OwnershipSampler | undefined;
 
 /** The hanfs CLI on a server, against its agent: exit code and output, whatever the code. */
-function hanfs(server: Server, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const argv = onNode(prefix, server, [process.execPath, HANFS, ...args, '--config', configPath(prefix, server)]);
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b));
-    child.stderr.on('data', (b: Buffer) => (stderr += b));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function hanfs(server: Server, args: string[]): Promise<CliResult> {
+  return captured(onNode(prefix, server, [process.execPath, HANFS, ...args, '--config', configPath(prefix, server)]));
 }
 
 async function status(server: Server): Promise<{ code: number | null; st: AgentStatus }> {
@@ -50,11 +42,6 @@ async function events(server: Server): Promise<TimelineEntry[]> {
 function scrape(server: Server): Promise<string> {
   const script = `fetch('http://${METRICS_LISTEN}/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))`;
   return sh(onNode(prefix, server, [process.execPath, '-e', script]), { timeoutMs: 10_000 });
-}
-
-function sample(text: string, name: string, labels: string): number | null {
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels));
-  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : null;
 }
 
 const phase = (server: Server) => phaseOf(prefix, server);
