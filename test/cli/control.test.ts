@@ -1,6 +1,6 @@
 // The commands that talk to the agent, run as a child process against a stand-in agent on a real control socket:
-// what they print and their exit codes. The human status is compared with status-human.txt (UPDATE_SNAPSHOTS=1
-// rewrites it after a deliberate change).
+// what they print and their exit codes. The human status is compared with status-human.txt, figures aside
+// (UPDATE_SNAPSHOTS=1 rewrites it after a deliberate change).
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Timeline } from '../../agent/daemon/timeline.ts';
 import { until } from '../daemon/pair.ts';
-import { degradedStatus, failedStatus, hanfs, hasSetpriv, healthyStatus, withAgent } from './fixtures.ts';
+import { degradedStatus, failedStatus, hanfs, hasSetpriv, healthyStatus, withAgent, withCliAs } from './fixtures.ts';
 
 const HUMAN = new URL('./status-human.txt', import.meta.url);
 const answer = (result: unknown) => () => result;
@@ -20,7 +20,9 @@ test('status: exit 0 healthy, 1 degraded, 2 failed; --json prints the agent\'s a
     const human = await hanfs(['status', '--socket', socket]);
     assert.is(human.code, 0, human.stderr);
     if (process.env.UPDATE_SNAPSHOTS) writeFileSync(HUMAN, human.stdout);
-    assert.fixture(human.stdout, readFileSync(HUMAN, 'utf8'));
+    // The layout and the words, not the figures: those follow the core's timing, which is not this test's.
+    const figuresOut = (text: string) => text.replace(/\d+(\.\d+)?/g, '#').replace(/ +/g, ' ');
+    assert.fixture(figuresOut(human.stdout), figuresOut(readFileSync(HUMAN, 'utf8')));
     const json = await hanfs(['status', '--json', '--socket', socket]);
     assert.is(json.code, 0);
     assert.equal(JSON.parse(json.stdout), healthy);
@@ -51,14 +53,14 @@ test('status without an agent: exit 3 and why; as another user than root: exit 4
   assert.match(noConfig.stderr, /cannot read the configuration for the socket's path: ENOENT/);
 
   if (!hasSetpriv()) throw new Error('setpriv (util-linux) is needed to run the CLI as another user');
-  await withAgent(answer(healthyStatus()), async (socket) => {
+  await withAgent(answer(healthyStatus()), (socket) => withCliAs(65534, async (asNobody) => {
     for (const args of [['status'], ['maintenance', 'on'], ['events']]) {
-      const r = await hanfs([...args, '--socket', socket], 65534);
+      const r = await asNobody([...args, '--socket', socket]);
       assert.is(r.code, 4, `${args.join(' ')}: ${r.stderr}`);
       assert.is(r.stderr, `hanfs ${args[0]}: the agent's control socket is root's alone: run this as root (e.g. sudo hanfs ${args[0]})\n`);
       assert.is(r.stdout, '');
     }
-  });
+  }));
 });
 
 test('operator commands print what the agent did, or why it refused (exit 1)', async () => {

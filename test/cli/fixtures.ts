@@ -10,7 +10,8 @@ import { listenControl } from '../../agent/daemon/control-socket.ts';
 import { buildStatus, type AgentStatus } from '../../agent/daemon/status.ts';
 import { cfg, normalNode, partnerDies, type OneNode } from '../core/one-node.ts';
 
-const HANFS = fileURLToPath(new URL('../../bin/hanfs', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const HANFS = join(ROOT, 'bin/hanfs');
 
 function statusOf(n: OneNode): AgentStatus {
   const traffic = Object.fromEntries(cfg.networks.map((net, i) => [net, { sent: 120 + i, received: 118 + i, rttMs: 0.25 + i / 10 }]));
@@ -71,16 +72,33 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the hanfs CLI; `asUser` runs it as that uid and gid with no supplementary groups (setpriv). */
-export function hanfs(args: string[], asUser?: number): Promise<CliResult> {
-  const argv = [process.execPath, HANFS, ...args];
-  return captured(asUser === undefined ? argv : ['setpriv', `--reuid=${asUser}`, `--regid=${asUser}`, '--clear-groups', ...argv]);
+/** Runs the hanfs CLI of this checkout. */
+export function hanfs(args: string[]): Promise<CliResult> {
+  return captured([process.execPath, HANFS, ...args]);
+}
+
+/**
+ * The hanfs CLI as another user (setpriv: that uid and gid, no supplementary groups), from a copy that user can
+ * read: this checkout may lie in a directory only root may enter. scripts/install stages the copy.
+ */
+export async function withCliAs(uid: number, body: (run: (args: string[]) => Promise<CliResult>) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'hanfs-cli-as-'));
+  try {
+    const staged = await captured(['bash', join(ROOT, 'scripts/install'), '--destdir', dir]);
+    if (staged.code !== 0) throw new Error(`scripts/install: ${staged.stderr}`);
+    await captured(['chmod', '-R', 'a+rX', dir]);
+    const bin = join(dir, 'usr/local/lib/hanfs/bin/hanfs');
+    // Its working directory too must be one it may enter (tsx's esbuild child starts there).
+    await body((args) => captured(['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', process.execPath, bin, ...args], dir));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Runs argv to its end, asynchronously (the test's own sockets keep answering meanwhile): exit code and output. */
-export function captured(argv: string[]): Promise<CliResult> {
+export function captured(argv: string[], cwd?: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], cwd });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b));
