@@ -31,6 +31,16 @@ export interface HeartbeatExtras {
 export type HeartbeatDropReason =
   | 'truncated' | 'oversized' | 'magic' | 'version' | 'pair' | 'hmac' | 'malformed' | 'replay' | 'self';
 
+/** One network's heartbeats so far: for status and metrics. */
+export interface NetworkTraffic {
+  /** Heartbeats handed to the network's socket (each to the partner's address and the broadcast address). */
+  sent: number;
+  /** Fresh, authentic heartbeats of the partner that arrived on this network. */
+  received: number;
+  /** The last round trip measured from the partner's echo, ms; null before the first. */
+  rttMs: number | null;
+}
+
 export interface HeartbeatTransport {
   /** Binds the sockets; `onHeartbeat` gets every authentic, fresh heartbeat from the partner with its network. */
   start(onHeartbeat: (net: NetId, hb: Heartbeat, extras: HeartbeatExtras) => void): Promise<void>;
@@ -38,6 +48,7 @@ export interface HeartbeatTransport {
   send(hb: Heartbeat, extras: HeartbeatExtras): void;
   /** Packets dropped so far, by reason. */
   drops(): Record<HeartbeatDropReason, number>;
+  traffic(): Record<NetId, NetworkTraffic>;
   close(): Promise<void>;
 }
 

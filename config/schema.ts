@@ -2,6 +2,7 @@
 // Error messages are phrased as what was expected; config/errors.ts adds the path and the value found.
 import { z } from 'zod';
 import cron from 'node-cron';
+import { parseListen } from './listen.ts';
 import { defaultCommands, nfsProfiles } from './profiles.ts';
 import { checkPairRules } from './rules.ts';
 
@@ -51,6 +52,12 @@ const timingSchema = strictObject({
   fenceAfterMs: z.int().min(1).optional(),
   deepCheckCron: cronWithSeconds.default('*/10 * * * * *'),
 }).transform(({ fenceAfterMs, ...timing }) => ({ ...timing, fenceAfterMs: fenceAfterMs ?? timing.selfFenceLeaseMs }));
+
+const metricsSchema = strictObject({
+  // Off unless asked for: the endpoint tells anyone who reaches it how the pair is doing.
+  listen: z.string().refine((v) => parseListen(v) !== null, 'HOST:PORT with a port 1–65535, like 127.0.0.1:9405 or [::1]:9405')
+    .nullable().default(null),
+});
 
 const resourcesSchema = strictObject({
   restartLimit: z.int().min(0).default(3),
@@ -116,6 +123,7 @@ const resolvedPairSchema = strictObject({
   log: logSchema.prefault({}),
   timing: timingSchema.prefault({}),
   resources: resourcesSchema.prefault({}),
+  metrics: metricsSchema.prefault({}),
   fenceCommand: argv.nullable().default(null),
   nfs: nfsSchema,
   nodes: nodesSchema,
@@ -125,6 +133,7 @@ export type PairConfig = z.output<typeof resolvedPairSchema>;
 export type LogConfig = PairConfig['log'];
 export type TimingConfig = PairConfig['timing'];
 export type ResourcesConfig = PairConfig['resources'];
+export type MetricsConfig = PairConfig['metrics'];
 export type NfsConfig = PairConfig['nfs'];
 export type NodeConfig = PairConfig['nodes'][string];
 export type NetworkConfig = NodeConfig['primary'];

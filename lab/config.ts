@@ -21,6 +21,9 @@ const TIMING = {
   diskIoTimeoutMs: 400, diskProbeTimeoutMs: 800, selfFenceLeaseMs: 3000, fenceAfterMs: 5000,
 };
 
+/** Each server's agent serves metrics on its own loopback (its own network namespace): scrape it from inside. */
+export const METRICS_LISTEN = '127.0.0.1:9405';
+
 export function configPath(prefix: string, server: Server): string {
   return labPath(prefix, `${server}.yaml`);
 }
@@ -48,6 +51,7 @@ controlSocket: ${labPath(p, `${self}.sock`)}
 reintegrate: ${reintegrate}
 fenceCommand: [nsenter, -t, "${state.bmc}", -m, -n, --, ${ROOT}scripts/lab, fence, --prefix, ${p}, "{partner}"]
 timing: { ${Object.entries(TIMING).map(([k, v]) => `${k}: ${v}`).join(', ')} }
+metrics: { listen: "${METRICS_LISTEN}" }
 nfs: { profile: ganesha, leaseSeconds: 2, graceSeconds: 2 }
 nodes:
 ${node('server1', 'disk1', '/srv1')}${node('server2', 'disk2', '/srv2')}`);

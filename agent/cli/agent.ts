@@ -1,7 +1,8 @@
 // `hanfs agent`: the daemon. The CLI only turns options into one options object and hands it over.
 import type { Command } from 'commander';
-import { runAgent } from '../daemon/run-agent.ts';
+import { ConfigurationError, runAgent } from '../daemon/run-agent.ts';
 import { DEFAULT_CONFIG } from './defaults.ts';
+import { EXIT } from './exit-codes.ts';
 
 export function registerAgentCommand(program: Command): void {
   program
@@ -15,7 +16,7 @@ export function registerAgentCommand(program: Command): void {
         await runAgent({ config: opts.config, node: opts.node, dryRun: !!opts.dryRun });
       } catch (err) {
         console.error(`hanfs agent: ${(err as Error).message}`);
-        process.exitCode = 1;
+        process.exitCode = err instanceof ConfigurationError ? EXIT.config : 1;
       }
     });
 }

@@ -1,9 +1,10 @@
 // The hanfs command line: it only parses options and hands them to one module per subcommand.
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { registerAgentCommand } from './agent.ts';
 import { registerConfigCommands } from './config-check.ts';
 import { registerControlCommands } from './control.ts';
 import { registerDiskCommands } from './disk.ts';
+import { EXIT } from './exit-codes.ts';
 import { registerSimulateCommand } from './simulate.ts';
 import { registerWatchCommand } from './watch.ts';
 
@@ -11,7 +12,9 @@ const program = new Command();
 program
   .name('hanfs')
   .description('A highly available NFS server pair (HA-NFS): failure detection, fencing, takeover and reintegration.')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // A bad command line must not pass for an answer: status uses 1 and 2 for degraded and failed.
+  .exitOverride();
 
 registerAgentCommand(program);
 registerControlCommands(program);
@@ -20,4 +23,9 @@ registerDiskCommands(program);
 registerSimulateCommand(program);
 registerWatchCommand(program);
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (!(err instanceof CommanderError)) throw err;
+  process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+}

@@ -188,7 +188,7 @@ export function decide(ctx: Ctx): void {
         s.handledHandover = p.outbox.handover;
         return go(ctx, 'fencing_partner', 'the partner handed its group over');
       }
-      if (stage === 'dead') return go(ctx, 'fencing_partner', 'partner silent on every network, ICMP and the disk');
+      if (stage === 'dead' && !s.maintenance) return go(ctx, 'fencing_partner', 'partner silent on every network, ICMP and the disk');
       if (s.phase === 'normal' && p.outbox.takeoverRequest > s.handledTakeover) {
         s.handledTakeover = p.outbox.takeoverRequest;
         return go(ctx, 'handing_over', 'the operator moved our group to the partner');
@@ -198,20 +198,20 @@ export function decide(ctx: Ctx): void {
       }
       if (own.gaveUpAt !== null && !groupHeld(own)) return giveUpOwnGroup(ctx);
       if (
-        isolatedFor(ctx) >= silenceAfter(t) && partnerAliveOnDisk(ctx) && p.status && !p.status.isolated &&
+        !s.maintenance && isolatedFor(ctx) >= silenceAfter(t) && partnerAliveOnDisk(ctx) && p.status && !p.status.isolated &&
         !isWaitingPhase(p.status.phase)
       ) {
         return go(ctx, 'handing_over', 'cut off from every network while the partner is not');
       }
       if (
-        s.phase === 'partner_degraded' && stage === 'unresponsive' && s.detector.unresponsiveRounds >= 2 &&
+        !s.maintenance && s.phase === 'partner_degraded' && stage === 'unresponsive' && s.detector.unresponsiveRounds >= 2 &&
         cfg.hasFenceCommand && !partnerAliveOnDisk(ctx) && now - (p.lastEvidenceAt ?? s.phaseSince) >= t.fenceAfterMs
       ) {
         return go(ctx, 'power_fencing', "partner's machine answers ICMP but its agent and disk are silent");
       }
       // A partner known to be degraded is asked again by ICMP every silence period: that is no new suspicion.
       if (s.phase === 'partner_degraded' && stage === 'icmp') return;
-      return go(ctx, PHASE_OF_STAGE[stage], stageCause(stage));
+      return go(ctx, PHASE_OF_STAGE[stage], stageCause(stage, Object.values(s.detector.netUp).some(Boolean)));
     }
 
     case 'power_fencing':
@@ -268,13 +268,13 @@ export function decide(ctx: Ctx): void {
       return;
 
     case 'fenced':
-      if (stage === 'dead') return go(ctx, 'fencing_partner', 'the partner holding our group is dead');
+      if (stage === 'dead' && !s.maintenance) return go(ctx, 'fencing_partner', 'the partner holding our group is dead');
       if (s.fencedByTerm > 0 && s.releasedTerm >= s.fencedByTerm && !partnerOwnsOurGroup(ctx)) {
         return go(ctx, 'starting', 'the partner released our group');
       }
       if (s.operator.reintegrate) return go(ctx, 'reintegrating', 'operator asked to reintegrate');
       if (
-        cfg.reintegrate === 'auto' && stage === 'watching' && p.status && !isWaitingPhase(p.status.phase) &&
+        cfg.reintegrate === 'auto' && !s.maintenance && stage === 'watching' && p.status && !isWaitingPhase(p.status.phase) &&
         now - s.phaseSince >= 2 * silenceAfter(t)
       ) {
         return go(ctx, 'reintegrating', 'automatic reintegration: the partner is back in touch');
@@ -282,7 +282,9 @@ export function decide(ctx: Ctx): void {
       return;
 
     case 'reintegrating':
-      if (stage === 'dead') return go(ctx, 'fencing_partner', 'the partner holding our group died during reintegration');
+      if (stage === 'dead' && !s.maintenance) {
+        return go(ctx, 'fencing_partner', 'the partner holding our group died during reintegration');
+      }
       // The release must be seen too: it travels only once it is on the disk, so the disk is ours to take.
       if (
         p.status && p.status.handledReintegrate >= s.out.reintegrateRequest && !partnerOwnsOurGroup(ctx) && !isFenced(ctx)
@@ -348,13 +350,15 @@ export function runDetector(ctx: Ctx): void {
   }
 }
 
-function stageCause(stage: string): string {
+function stageCause(stage: string, heard: boolean): string {
   switch (stage) {
-    case 'watching': return 'partner heard';
+    // Watching again without hearing the partner: the escalation was reset (a pause, or maintenance ended).
+    case 'watching': return heard ? 'partner heard' : 'watching the partner afresh: its probes start over';
     case 'icmp': return 'heartbeats silent on every network: ICMP probe';
     case 'disk': return 'no ICMP answer: disk mailbox ping';
     case 'unresponsive': return "partner's machine answers ICMP but its agent is silent";
     case 'disk_only': return 'partner alive on the disk only: the networks between us are cut';
+    case 'dead': return 'partner silent on every network, ICMP and the disk: no takeover in maintenance';
     default: return stage;
   }
 }
@@ -380,9 +384,12 @@ function partnerHealthy(ctx: Ctx): boolean {
   return ctx.s.detector.stage === 'watching' && !!p && p.phase === 'normal' && !p.isolated;
 }
 
-/** Our own group failed past its restart limit: hand it to a healthy partner, or try again after a cool-down. */
+/**
+ * Our own group failed past its restart limit: hand it to a healthy partner, or try again after a cool-down (also
+ * in maintenance, which hands nothing over on its own).
+ */
 function giveUpOwnGroup(ctx: Ctx): void {
-  if (partnerHealthy(ctx)) return go(ctx, 'handing_over', 'own group failed past its restart limit');
+  if (partnerHealthy(ctx) && !ctx.s.maintenance) return go(ctx, 'handing_over', 'own group failed past its restart limit');
   retryGivenUpGroups(ctx);
 }
 

@@ -4,9 +4,9 @@ import { diskAlive, diskReadOk, heard, icmpReply, resetDetector } from './detect
 import { mergeOutbox } from './fence.ts';
 import { logStepDone, recoverIntents, replayPartnerLog, writeSettled } from './intent.ts';
 import { isFenced, report, type Ctx } from './context.ts';
-import { healthFailed, resourceDone } from './resources.ts';
+import { healthFailed, requestRestart, resourceDone } from './resources.ts';
 import { sentTime, type NodeState } from './state.ts';
-import type { CoreEvent, Heartbeat, MailboxView, Outbox } from './types.ts';
+import type { CoreEvent, Heartbeat, MailboxView, OperatorRequest, Outbox } from './types.ts';
 
 /**
  * The adapter steps the core at least every heartbeat interval. A longer gap means this agent was descheduled or
@@ -43,7 +43,8 @@ export function apply(ctx: Ctx, ev: CoreEvent): void {
     }
     case 'health': {
       const g = s.groups[ev.group];
-      if (!ev.ok && g && isOurs(s, g.id)) {
+      // In maintenance the operator may be working on the resources: a failed check is theirs to act on.
+      if (!ev.ok && g && isOurs(s, g.id) && !s.maintenance) {
         const line = healthFailed(g, ev.resource, ev.detail, now, cfg.restartLimit);
         if (line) report(ctx, 'warn', line);
       }
@@ -61,7 +62,7 @@ export function apply(ctx: Ctx, ev: CoreEvent): void {
       }
       return;
     case 'command':
-      return operatorCommand(ctx, ev.command);
+      return operatorCommand(ctx, ev);
   }
 }
 
@@ -86,6 +87,7 @@ function acceptHeartbeat(ctx: Ctx, net: string, hb: Heartbeat): void {
   p.seq = hb.seq;
   evidence(s, now);
   p.status = hb.status;
+  p.maintenance = hb.maintenance;
   acceptOutbox(s, hb.outbox);
   if (hb.grant && hb.echo && hb.echo.gen === s.gen && !isFenced(ctx)) {
     const at = sentTime(s, hb.echo.seq);
@@ -195,10 +197,11 @@ function acceptPartnerSlot(ctx: Ctx, view: MailboxView, readStartedAt: number): 
   if (!cur || slot.gen > cur.gen || (slot.gen === cur.gen && slot.counter >= cur.counter)) p.status = slot;
 }
 
-function operatorCommand(ctx: Ctx, command: 'reintegrate' | 'takeover' | 'release'): void {
+function operatorCommand(ctx: Ctx, ev: OperatorRequest): void {
   const { s } = ctx;
-  const refuse = (why: string) => report(ctx, 'warn', `${command} refused: ${why}`);
-  switch (command) {
+  const name = ev.command === 'restart_resource' ? 'resource restart' : ev.command;
+  const refuse = (why: string) => report(ctx, 'warn', `${name} refused: ${why}`);
+  switch (ev.command) {
     case 'reintegrate':
       if (s.phase !== 'fenced') return refuse(`this node is ${s.phase}, not fenced`);
       s.operator.reintegrate = true;
@@ -211,5 +214,33 @@ function operatorCommand(ctx: Ctx, command: 'reintegrate' | 'takeover' | 'releas
       if (s.phase !== 'normal') return refuse(`this node is ${s.phase}, not normal`);
       s.out.takeoverRequest++;
       return report(ctx, 'info', "asked the partner to hand its group over");
+    case 'maintenance_on':
+      if (s.maintenance) return report(ctx, 'info', 'maintenance is already on');
+      s.maintenance = true;
+      return report(ctx, 'info', 'maintenance on: no fence, takeover or handover of our own, failed health checks '
+        + 'ignored; still serving, heartbeating and renewing the lease');
+    case 'maintenance_off':
+      if (!s.maintenance) return report(ctx, 'info', 'maintenance is already off');
+      s.maintenance = false;
+      // A verdict reached while nobody acted on it may be stale: the partner is judged again on fresh evidence.
+      resetDetector(s.detector, ctx.now);
+      return report(ctx, 'info', 'maintenance off: failure detection starts over and its verdicts are acted on again');
+    case 'restart_resource':
+      return restartResource(ctx, ev.group, ev.resource, refuse);
   }
+}
+
+function restartResource(ctx: Ctx, group: string | null, resource: string, refuse: (why: string) => void): void {
+  const { s } = ctx;
+  let g = group === null ? null : s.groups[group];
+  if (group !== null && !g) return refuse(`no group ${group} (known: ${Object.keys(s.groups).join(', ')})`);
+  if (!g) {
+    const served = Object.values(s.groups).filter((x) => x.target === 'online');
+    if (served.length === 0) return refuse(`this node is ${s.phase} and serves no group`);
+    if (served.length > 1) return refuse(`this node serves ${served.map((x) => x.id).join(' and ')}: name the group, as GROUP/${resource}`);
+    g = served[0]!;
+  }
+  const why = requestRestart(g, resource);
+  if (why) return refuse(why);
+  report(ctx, 'info', `restarting ${g.id}/${resource} and everything above it, as the operator asked`);
 }

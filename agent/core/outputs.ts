@@ -27,6 +27,7 @@ export function sendHeartbeatIfDue(ctx: Ctx): void {
     outbox: { ...s.out, fence: s.persistedFence },
     echo: p.gen > 0 ? { gen: p.gen, seq: p.seq } : null,
     grant: !NO_GRANT.includes(s.phase),
+    maintenance: s.maintenance,
   };
   ctx.fx.push({ type: 'send_heartbeat', hb });
 }

@@ -19,6 +19,8 @@ export interface ResourceRuntime {
   failures: number;
   stopFailures: number;
   lastError: string | null;
+  /** The operator asked for a restart: it is stopped, with everything above it, and started again; no failure counted. */
+  restart: boolean;
 }
 
 export interface GroupRuntime {
@@ -35,7 +37,7 @@ export function newGroup(id: GroupId, specs: ResourceSpec[]): GroupRuntime {
   return {
     id,
     target: 'offline',
-    resources: specs.map((spec) => ({ spec, state: 'unknown', failures: 0, stopFailures: 0, lastError: null })),
+    resources: specs.map((spec) => ({ spec, state: 'unknown', failures: 0, stopFailures: 0, lastError: null, restart: false })),
     gaveUpAt: null,
     stopFailed: false,
   };
@@ -73,6 +75,10 @@ export function groupBusy(g: GroupRuntime): boolean {
   return false;
 }
 
+function mustRestart(r: ResourceRuntime): boolean {
+  return r.state === 'failed' || r.restart;
+}
+
 function stopEffect(g: GroupRuntime, r: ResourceRuntime): StepEffect {
   r.state = 'offline_pending';
   return { type: 'stop_resource', group: g.id, resource: r.spec.name, kind: r.spec.kind };
@@ -94,9 +100,9 @@ export function driveGroup(g: GroupRuntime): StepEffect | null {
     }
     return null;
   }
-  const firstFailed = rs.findIndex((r) => r.state === 'failed');
+  const firstFailed = rs.findIndex(mustRestart);
   if (firstFailed >= 0) {
-    // Restart from the failed resource: everything above it goes down first, in reverse order.
+    // Restart from the failed (or operator-restarted) resource: everything above it goes down first, in reverse order.
     for (let i = rs.length - 1; i > firstFailed; i--) {
       const r = rs[i]!;
       if (r.state !== 'offline') return stopEffect(g, r);
@@ -115,6 +121,7 @@ export function resourceDone(
   const r = g.resources.find((x) => x.spec.name === name);
   const expected = op === 'start' ? 'online_pending' : 'offline_pending';
   if (!r || r.state !== expected) return null;
+  if (op === 'stop') r.restart = false;
   if (ok) {
     r.state = op === 'start' ? 'online' : 'offline';
     if (op === 'stop') r.stopFailures = 0;
@@ -132,6 +139,20 @@ export function resourceDone(
     return `stop of ${g.id}/${name} failed (${r.lastError}); retrying`;
   }
   return markFailed(g, r, now, restartLimit);
+}
+
+/**
+ * The operator's restart of one resource of a group served here: returns why not, or null once it is under way
+ * (driveGroup stops it with everything above it and starts them again, as for a failure, without counting one).
+ */
+export function requestRestart(g: GroupRuntime, name: string): string | null {
+  const r = g.resources.find((x) => x.spec.name === name);
+  if (!r) return `group ${g.id} has no resource ${name} (it has ${g.resources.map((x) => x.spec.name).join(', ')})`;
+  if (g.target !== 'online') return `this node does not serve group ${g.id}`;
+  const status = groupStatus(g);
+  if (status !== 'online') return `group ${g.id} is ${status}: wait until it is online`;
+  r.restart = true;
+  return null;
 }
 
 /** A failed health check of an online resource. */

@@ -16,6 +16,8 @@ export interface PartnerView {
   status: StatusRecord | null;
   /** What the partner says to us, merged over heartbeats and the disk. */
   outbox: Outbox;
+  /** Its last heartbeat said it is in maintenance. */
+  maintenance: boolean;
   /** The last time we had any evidence that the partner is alive (heartbeat, or its slot changed). */
   lastEvidenceAt: number | null;
   slotKey: string | null;
@@ -81,6 +83,12 @@ export interface NodeState {
   detector: DetectorState;
   groups: Record<GroupId, GroupRuntime>;
   operator: { reintegrate: boolean; release: boolean };
+  /**
+   * The operator's maintenance mode: the node keeps serving, heartbeating and renewing its lease, and still obeys
+   * fences and answers the partner's requests, but starts no move of its own (no fence or takeover on its
+   * detector's verdict, no handover, no automatic reintegration) and ignores failed health checks.
+   */
+  maintenance: boolean;
   reintegrateSentAt: number | null;
   watchdogUntil: number | null;
   intent: IntentState;
@@ -106,7 +114,7 @@ export function initialState(cfg: CoreConfig, now: number, gen: number): NodeSta
     sentAt: new Array<number>(SENT_RING).fill(-1),
     links: Object.fromEntries(cfg.networks.map((n) => [n, { up: true, since: now }])),
     partner: {
-      gen: 0, seq: 0, seqOnNet: {}, status: null, outbox: emptyOutbox(),
+      gen: 0, seq: 0, seqOnNet: {}, status: null, outbox: emptyOutbox(), maintenance: false,
       lastEvidenceAt: null, slotKey: null, quietReads: 0, lastQuietReadStartedAt: null,
     },
     renewedFrom: null,
@@ -129,6 +137,7 @@ export function initialState(cfg: CoreConfig, now: number, gen: number): NodeSta
     detector: newDetector(cfg.networks, now),
     groups: Object.fromEntries(Object.entries(cfg.groups).map(([id, specs]) => [id, newGroup(id, specs)])),
     operator: { reintegrate: false, release: false },
+    maintenance: false,
     reintegrateSentAt: null,
     watchdogUntil: null,
     intent: newIntentState(),

@@ -101,6 +101,8 @@ export interface Heartbeat {
   /** The last heartbeat heard from the receiver, echoed back: with `grant` it renews the receiver's lease. */
   echo: { gen: number; seq: number } | null;
   grant: boolean;
+  /** The sender is in maintenance: it takes no failover decision of its own. For the receiver's status only. */
+  maintenance: boolean;
 }
 
 /**
@@ -160,7 +162,13 @@ export type Phase =
   | 'reintegrating'
   | 'self_fenced';
 
-export type OperatorCommand = 'reintegrate' | 'takeover' | 'release';
+export type OperatorCommand = 'reintegrate' | 'takeover' | 'release' | 'maintenance_on' | 'maintenance_off';
+
+/** What the operator asks of the node (through the control socket), as the core receives it. */
+export type OperatorRequest =
+  | { command: OperatorCommand }
+  /** Restart one resource, with everything above it, of a group this node serves; `group` null: the one that has it. */
+  | { command: 'restart_resource'; group: GroupId | null; resource: string };
 
 export type CoreEvent =
   | { type: 'tick' }
@@ -171,7 +179,7 @@ export type CoreEvent =
   | { type: 'health'; group: GroupId; resource: string; ok: boolean; detail?: string }
   | { type: 'link'; net: NetId; up: boolean }
   | { type: 'fence_command_done'; ok: boolean; error?: string }
-  | { type: 'command'; command: OperatorCommand };
+  | ({ type: 'command' } & OperatorRequest);
 
 export type Effect =
   | { type: 'send_heartbeat'; hb: Heartbeat }

@@ -3,6 +3,7 @@ import { chmod, mkdir, rm } from 'node:fs/promises';
 import { createConnection, createServer, type Server } from 'node:net';
 import { dirname } from 'node:path';
 
+/** Answers one request; may return a promise. A throw (or rejection) becomes the answer's error. */
 export type ControlHandler = (request: { command: string; args?: unknown }) => unknown;
 
 const MAX_REQUEST = 4096;
@@ -18,7 +19,8 @@ export async function listenControl(path: string, handle: ControlHandler): Promi
       if (buf.length > MAX_REQUEST) return conn.end(`${JSON.stringify({ ok: false, error: 'request too long' })}\n`);
       const nl = buf.indexOf('\n');
       if (nl < 0) return;
-      conn.end(`${JSON.stringify(answer(buf.slice(0, nl), handle))}\n`);
+      conn.pause();
+      void answer(buf.slice(0, nl), handle).then((a) => conn.end(`${JSON.stringify(a)}\n`));
     });
     conn.on('error', () => conn.destroy());
   });
@@ -36,7 +38,8 @@ export async function listenControl(path: string, handle: ControlHandler): Promi
   return server;
 }
 
-function answer(line: string, handle: ControlHandler): unknown {
+/** Never rejects: whatever goes wrong is the answer's error. */
+async function answer(line: string, handle: ControlHandler): Promise<unknown> {
   let request: { command?: unknown; args?: unknown };
   try {
     request = JSON.parse(line) as typeof request;
@@ -45,7 +48,7 @@ function answer(line: string, handle: ControlHandler): unknown {
   }
   if (typeof request.command !== 'string') return { ok: false, error: 'the request has no "command"' };
   try {
-    return { ok: true, result: handle({ command: request.command, args: request.args }) };
+    return { ok: true, result: await handle({ command: request.command, args: request.args }) };
   } catch (err) {
     return { ok: false, error: (err as Error).message };
   }
@@ -89,8 +92,9 @@ export function askControl(path: string, command: string, args?: unknown, timeou
       clearTimeout(timer);
       const why = err.code === 'ENOENT' ? 'no agent socket (is the agent running?)'
         : err.code === 'EACCES' ? 'permission denied (the control socket is for root only)'
+        : err.code === 'ECONNREFUSED' ? 'nobody answers on the socket (the agent is not running)'
         : err.message;
-      reject(new Error(`${path}: ${why}`));
+      reject(Object.assign(new Error(`${path}: ${why}`), { code: err.code }));
     });
   });
 }

@@ -3,7 +3,7 @@
 import { groupStatus } from '../core/resources.ts';
 import { step } from '../core/pairing.ts';
 import { initialState, type NodeState } from '../core/state.ts';
-import type { CoreConfig, CoreEvent, Effect, GroupId, NetId } from '../core/types.ts';
+import type { CoreConfig, CoreEvent, Effect, GroupId, NetId, OperatorRequest } from '../core/types.ts';
 import type {
   Clock, FenceAction, HeartbeatExtras, HeartbeatTransport, IcmpProber, LogFn, Mailbox, ResourceDriver, Watchdog,
 } from '../ports.ts';
@@ -11,6 +11,18 @@ import type {
 export interface LinkSource {
   /** Links whose state changed since the last call (the first call reports all). Cheap: read on every tick. */
   poll(): Array<{ net: NetId; up: boolean }>;
+}
+
+/** Watches the core from outside (timeline, metrics, systemd status): called after every step; must not act on it. */
+export interface StepObserver {
+  stepped(ev: CoreEvent, effects: readonly Effect[], state: Readonly<NodeState>, now: number): void;
+}
+
+/** The core's state as it is now, read only: what `hanfs status` is made of. */
+export interface ControllerSnapshot {
+  state: Readonly<NodeState>;
+  now: number;
+  startedAt: number;
 }
 
 export interface ControllerDeps {
@@ -28,6 +40,7 @@ export interface ControllerDeps {
   log: LogFn;
   /** How often the core is stepped without news: a fraction of the shortest protocol interval. */
   tickMs: number;
+  observers?: StepObserver[];
 }
 
 export class Controller {
@@ -71,9 +84,11 @@ export class Controller {
     try {
       for (let next = this.queue.shift(); next; next = this.queue.shift()) {
         this.reports = [];
-        const r = step(this.d.core, this.state, next, this.d.clock.now());
+        const now = this.d.clock.now();
+        const r = step(this.d.core, this.state, next, now);
         this.state = r.state;
         for (const fx of r.effects) this.effect(fx);
+        for (const o of this.d.observers ?? []) o.stepped(next, r.effects, this.state, now);
         said.push(...this.reports);
       }
     } finally {
@@ -83,9 +98,9 @@ export class Controller {
   }
 
   /** An operator command: the answer is what the core reported while handling it. */
-  command(command: 'reintegrate' | 'takeover' | 'release'): string[] {
-    const said = this.dispatch({ type: 'command', command });
-    return said.length > 0 ? said : [`${command}: accepted`];
+  command(request: OperatorRequest): string[] {
+    const said = this.dispatch({ type: 'command', ...request });
+    return said.length > 0 ? said : [`${request.command}: accepted`];
   }
 
   private tick(): void {
@@ -148,42 +163,7 @@ export class Controller {
     return !!g && groupStatus(g) === 'online';
   }
 
-  /** What `hanfs status` shows: plain data, ages in ms relative to now. */
-  status(): Record<string, unknown> {
-    const s = this.state;
-    const now = this.d.clock.now();
-    const age = (t: number | null) => (t === null ? null : Math.round(now - t));
-    return {
-      node: this.d.core.self,
-      partner: this.d.core.partner,
-      generation: s.gen,
-      phase: s.phase,
-      phaseAgeMs: age(s.phaseSince),
-      cause: s.cause,
-      uptimeMs: age(this.startedAt),
-      lease: {
-        renewedAgoMs: age(s.renewedFrom),
-        leftMs: s.renewedFrom === null ? null : Math.round(s.renewedFrom + this.d.core.timing.selfFenceLeaseMs - now),
-      },
-      detector: {
-        stage: s.detector.stage,
-        stageAgeMs: age(s.detector.stageSince),
-        networks: Object.fromEntries(Object.entries(s.detector.heardAt).map(([net, at]) => [
-          net, { heard: s.detector.netUp[net] ?? false, lastHeardAgoMs: age(at ?? null) },
-        ])),
-        partnerOnDiskAgoMs: age(s.detector.diskAliveAt),
-      },
-      links: Object.fromEntries(Object.entries(s.links).map(([net, l]) => [net, l.up ? 'up' : 'down'])),
-      partnerStatus: s.partner.status,
-      lastEvidenceAgoMs: age(s.partner.lastEvidenceAt),
-      fence: { placed: s.out.fence, fencedByTerm: s.fencedByTerm, maxTerm: s.maxTerm },
-      groups: Object.fromEntries(Object.values(s.groups).map((g) => [g.id, {
-        target: g.target,
-        status: groupStatus(g),
-        resources: g.resources.map((r) => ({ name: r.spec.name, state: r.state, lastError: r.lastError })),
-      }])),
-      mailbox: { consecutiveFailures: s.disk.failures },
-      heartbeatDrops: this.d.transport.drops(),
-    };
+  snapshot(): ControllerSnapshot {
+    return { state: this.state, now: this.d.clock.now(), startedAt: this.startedAt };
   }
 }

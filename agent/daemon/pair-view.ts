@@ -4,6 +4,7 @@ import { addressOf, broadcastOf, subnetOf } from '../../config/ipv4.ts';
 import type { NodeConfig, PairConfig } from '../../config/schema.ts';
 import { RESOURCE_ORDER, type CoreConfig } from '../core/types.ts';
 import type { NetworkEndpoint } from '../ports.ts';
+import type { GroupAssets } from './status.ts';
 
 export interface PairView {
   pair: PairConfig;
@@ -68,4 +69,12 @@ export function coreConfigFor(v: PairView): CoreConfig {
 /** The service addresses of the groups a node owns: what client watchers need to know from its heartbeats. */
 export function serviceAddresses(v: PairView, groups: readonly string[]): string[] {
   return groups.map((g) => addressOf(v.pair.nodes[g]!.primary.address));
+}
+
+/** Each group's service address and disks, for `hanfs status`: what a node owns when it holds the group. */
+export function groupAssets(v: PairView): Record<string, GroupAssets> {
+  return Object.fromEntries(v.nodes.map((g) => {
+    const node = v.pair.nodes[g]!;
+    return [g, { address: node.primary.address, disks: node.disks.map(({ device, mountPoint }) => ({ device, mountPoint })) }];
+  }));
 }

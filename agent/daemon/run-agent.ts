@@ -1,5 +1,7 @@
 // The composition root of `hanfs agent`: loads the configuration, builds every adapter for this node, wires them
-// to the controller, serves the control socket, and tears it all down on SIGTERM or SIGINT.
+// to the controller, serves the control socket (and metrics, if configured), tells systemd it is ready, and tears
+// it all down on SIGTERM or SIGINT.
+import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import { formatConfigError } from '../../config/errors.ts';
 import { loadConfig, selectNode } from '../../config/load.ts';
@@ -14,13 +16,20 @@ import { DryRunResources } from '../resources/dry-run.ts';
 import { DeepChecks } from '../sensors/deep-checks.ts';
 import { SystemResources } from '../resources/system.ts';
 import { LinkWatcher } from '../sensors/link-state.ts';
+import { controlHandler } from './control-commands.ts';
 import { listenControl } from './control-socket.ts';
 import { Controller } from './controller.ts';
 import { deepChecksFor, MACHINE } from './deep-check-plan.ts';
 import { fenceAction } from './fence-command.ts';
 import { nextGeneration } from './generation.ts';
-import { coreConfigFor, pairView, serviceAddresses } from './pair-view.ts';
+import { MaintenanceFlag } from './maintenance-flag.ts';
+import { AgentMetrics } from './metrics.ts';
+import { serveMetrics } from './metrics-server.ts';
+import { coreConfigFor, groupAssets, pairView, serviceAddresses } from './pair-view.ts';
+import { SdNotify } from './sd-notify.ts';
 import { onShutdownSignals } from './signals.ts';
+import { buildStatus } from './status.ts';
+import { Timeline } from './timeline.ts';
 import { DeviceWatchdog, NoWatchdog } from './watchdog.ts';
 
 export interface AgentOptions {
@@ -29,13 +38,16 @@ export interface AgentOptions {
   dryRun: boolean;
 }
 
+/** A configuration that cannot run: starting again will not help (the CLI exits 78, which systemd does not restart). */
+export class ConfigurationError extends Error {}
+
 /** Resolves once the agent runs; it stops on a signal. Throws (before anything is bound) on a bad setup. */
 export async function runAgent(opts: AgentOptions): Promise<void> {
   const loaded = await loadConfig(opts.config);
-  if (!loaded.ok) throw new Error(`invalid configuration:\n${loaded.errors.map(formatConfigError).join('\n')}`);
+  if (!loaded.ok) throw new ConfigurationError(`invalid configuration:\n${loaded.errors.map(formatConfigError).join('\n')}`);
   const pair = loaded.config;
   const chosen = selectNode(pair, opts.node, hostname());
-  if (!chosen.ok) throw new Error(chosen.error);
+  if (!chosen.ok) throw new ConfigurationError(chosen.error);
   const view = pairView(pair, chosen.self.name);
   const logger = createLogger({ level: pair.log.level, file: pair.log.file });
   const log: LogFn = (level, message, fields) => logger.log(level, message, { node: view.self, ...fields });
@@ -45,23 +57,36 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   const mailbox = await DiskMailbox.open({
     device: view.selfNode.mailbox, selfIndex: view.selfIndex, secret, pairId: pair.pair, nodes: view.nodes, log,
   });
-  const runner = new ProcessRunner({ log, dryRun: opts.dryRun });
+  const timeline = new Timeline();
+  // Metrics are created once the controller exists (they read its state); the hooks below reach them late.
+  let metrics: AgentMetrics | null = null;
+  const runner = new ProcessRunner({
+    log,
+    dryRun: opts.dryRun,
+    onResult: (r) => {
+      timeline.commandRan(r);
+      metrics?.commandRan(r);
+    },
+  });
   const fence: FenceAction | null = pair.fenceCommand ? fenceAction(pair.fenceCommand, view, runner) : null;
   const core = coreConfigFor(view);
   const t = pair.timing;
+  const transport = new UdpHeartbeats({
+    ctx: { pair: pair.pair, nodes: view.nodes, secret },
+    selfIndex: view.selfIndex,
+    port: pair.heartbeatPort,
+    networks: view.networks,
+    log,
+    now: clock.now,
+    onRtt: (net, ms) => metrics?.observeRtt(net, ms),
+  });
+  const notify = await SdNotify.fromEnv(process.env, log);
 
   const controller = new Controller({
     core,
     generation,
     clock,
-    transport: new UdpHeartbeats({
-      ctx: { pair: pair.pair, nodes: view.nodes, secret },
-      selfIndex: view.selfIndex,
-      port: pair.heartbeatPort,
-      networks: view.networks,
-      log,
-      now: clock.now,
-    }),
+    transport,
     prober: new NetPingProber({
       networks: view.networks.map((n) => ({ net: n.net, iface: n.iface, partnerAddress: n.partnerAddress })),
       log,
@@ -74,8 +99,35 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
     extras: (owns) => ({ addresses: serviceAddresses(view, owns) }),
     log,
     tickMs: Math.max(5, Math.floor(Math.min(t.heartbeatIntervalMs, t.diskIntervalMs) / 4)),
+    observers: [timeline, notify],
+  });
+  if (pair.metrics.listen) {
+    const m = new AgentMetrics({ core, snapshot: () => controller.snapshot(), traffic: () => transport.traffic(), drops: () => transport.drops() });
+    timeline.onEntry((e) => m.timelineEntry(e));
+    metrics = m;
+  }
+  const maintenance = new MaintenanceFlag(pair.stateDir, pair.pair, view.self);
+  if (await maintenance.isOn()) {
+    log('warn', `maintenance is on (${maintenance.path}): hanfs maintenance off ends it`);
+    controller.command({ command: 'maintenance_on' });
+  }
+  const interfaces = Object.fromEntries(view.networks.map((n) => [n.net, n.iface]));
+  const assets = groupAssets(view);
+  const status = () => buildStatus({
+    core, snapshot: controller.snapshot(), interfaces, traffic: transport.traffic(), drops: transport.drops(), assets,
+    recentTransitions: timeline.recent('transition', 10).map(({ at, from, to, cause }) => ({ at, from, to, cause })),
   });
 
+  // The endpoints first: a socket that cannot be had fails the start before anything runs.
+  const control = await listenControl(pair.controlSocket, controlHandler({ controller, status, timeline, maintenance, generation }));
+  let metricsServer: Server | null = null;
+  try {
+    if (metrics && pair.metrics.listen) metricsServer = await serveMetrics(pair.metrics.listen, metrics, log);
+  } catch (err) {
+    control.close();
+    throw err;
+  }
+  timeline.add({ kind: 'agent', message: `started: node ${view.self}, generation ${generation}` });
   await controller.start();
   const deepChecks = new DeepChecks({
     cron: t.deepCheckCron,
@@ -89,24 +141,17 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
     },
   });
   deepChecks.start();
-  const control = await listenControl(pair.controlSocket, (req) => {
-    switch (req.command) {
-      case 'status':
-        return controller.status();
-      case 'reintegrate':
-      case 'takeover':
-      case 'release':
-        return controller.command(req.command);
-      default:
-        throw new Error(`unknown command ${req.command} (known: status, reintegrate, takeover, release)`);
-    }
-  });
+  notify.ready(`${controller.snapshot().state.phase}: agent running`);
 
   onShutdownSignals(async (signal) => {
     log('info', `stopping on ${signal}`);
+    notify.stopping();
+    timeline.add({ kind: 'agent', message: `stopping on ${signal}` });
     control.close();
+    metricsServer?.close();
     await deepChecks.stop();
     await controller.stop();
+    notify.close();
     await closeLogger(logger);
   });
 }

@@ -3,6 +3,7 @@
 // (verified, unverified without the secret, empty, corrupt or foreign). Damaged content is reported by its reason,
 // never as data.
 import type { IntentRecord, Outbox, StatusRecord } from '../core/types.ts';
+import { seconds, table } from '../text.ts';
 import { leadingBytes, type IoMode, type SectorDevice } from './direct-io.ts';
 import { decodeIntent } from './intent-records.ts';
 import {
@@ -166,17 +167,9 @@ function formatFence(outbox: Outbox): string {
 }
 
 /** Age by the writer's wall clock against ours: for humans, as good as the two clocks agree. */
-function formatAge(ms: number): string {
-  return `${(ms / 1000).toFixed(1)} s`;
-}
+const formatAge = seconds;
 
 function formatUuid(bytes: Buffer): string {
   const hex = bytes.toString('hex');
   return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join('-');
-}
-
-/** Left-aligned columns; a row shorter than the header (a sector without a record) just ends early. */
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0)));
-  return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ')).join('\n');
 }

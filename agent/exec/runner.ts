@@ -18,6 +18,8 @@ export interface ProcessRunnerOptions {
   outputDrainMs?: number;
   /** Log each command and report success without running anything. */
   dryRun?: boolean;
+  /** Told of every run once it has ended (the timeline and metrics listen here); must not throw. */
+  onResult?: (result: CommandResult) => void;
 }
 
 export class ProcessRunner implements CommandRunner {
@@ -27,6 +29,7 @@ export class ProcessRunner implements CommandRunner {
   private readonly maxOutputBytes: number;
   private readonly outputDrainMs: number;
   private readonly dryRun: boolean;
+  private readonly onResult: (result: CommandResult) => void;
 
   constructor(opts: ProcessRunnerOptions) {
     this.log = opts.log;
@@ -35,12 +38,15 @@ export class ProcessRunner implements CommandRunner {
     this.maxOutputBytes = opts.maxOutputBytes ?? 64 * 1024;
     this.outputDrainMs = opts.outputDrainMs ?? 500;
     this.dryRun = opts.dryRun ?? false;
+    this.onResult = opts.onResult ?? (() => {});
   }
 
   async run(argv: string[], opts: { timeoutMs?: number; input?: string } = {}): Promise<CommandResult> {
     if (this.dryRun) {
       this.log('info', `dry run: would run ${formatArgv(argv)}`, { event: 'command', argv, dryRun: true });
-      return { argv, code: 0, signal: null, stdout: '', stderr: '', durationMs: 0, timedOut: false, dryRun: true };
+      const result = { argv, code: 0, signal: null, stdout: '', stderr: '', durationMs: 0, timedOut: false, dryRun: true };
+      this.onResult(result);
+      return result;
     }
     const result = await this.spawnAndWait(argv, opts.timeoutMs ?? this.defaultTimeoutMs, opts.input);
     const ok = commandSucceeded(result);
@@ -48,6 +54,7 @@ export class ProcessRunner implements CommandRunner {
       event: 'command', argv, code: result.code, signal: result.signal, timedOut: result.timedOut,
       durationMs: Math.round(result.durationMs),
     });
+    this.onResult(result);
     return result;
   }
 

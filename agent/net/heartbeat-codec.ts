@@ -6,7 +6,7 @@
 // | offset   | size | field                                                                                  |
 // | -------- | ---- | -------------------------------------------------------------------------------------- |
 // | 0        | 4    | magic "HNFS"                                                                           |
-// | 4        | 1    | version, 1                                                                             |
+// | 4        | 1    | version, 2                                                                             |
 // | 5        | 1    | n: length of the pair id in bytes, 1..32                                               |
 // | 6        | n    | pair id, UTF-8                                                                         |
 // |          |      | Heartbeat                                                                              |
@@ -39,13 +39,17 @@
 // | b+76     | 4    | echo gen, u32 (0 without an echo)                                                      |
 // | b+80     | 4    | echo seq, u32 (0 without an echo)                                                      |
 // | b+84     | 1    | grant, 0 or 1                                                                          |
-// |          |      | HeartbeatExtras                                                                        |
-// | b+85     | 1    | k: number of addresses                                                                 |
-// | b+86     | 4k   | addresses, IPv4, 4 bytes each                                                          |
-// | b+86+4k  | 32   | HMAC-SHA256, keyed with the shared secret, of every byte before it                     |
+// | b+85     | 1    | maintenance, 0 or 1                                                                    |
+// |          |      | WireExtras (added by the transport)                                                    |
+// | b+86     | 4    | echo held: µs from the echoed heartbeat's arrival to this send, u32; 0xffffffff when   |
+// |          |      | unknown, and always without an echo (the partner subtracts it to get a round trip)     |
+// | b+90     | 1    | k: number of addresses                                                                 |
+// | b+91     | 4k   | addresses, IPv4, 4 bytes each                                                          |
+// | b+91+4k  | 32   | HMAC-SHA256, keyed with the shared secret, of every byte before it                     |
 //
-// So a packet is 124 + n + 4k bytes: 131 for pair "lab" with one address, at most 512 (MAX_PACKET_BYTES).
+// So a packet is 129 + n + 4k bytes: 136 for pair "lab" with one address, at most 512 (MAX_PACKET_BYTES).
 // Absent fences and echoes are all zeros, so that each heartbeat has exactly one encoding.
+// Version 2 added maintenance and the echo's hold time.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 import type { Heartbeat, NodeId, Phase, StatusRecord } from '../core/types.ts';
@@ -58,16 +62,23 @@ export interface HeartbeatContext {
   secret: Buffer;
 }
 
+/** What the transport adds to the extras: how long this node held the heartbeat it echoes, in ms (null: unknown). */
+export interface WireExtras extends HeartbeatExtras {
+  echoHeldMs: number | null;
+}
+
 export type DecodedHeartbeat =
-  | { ok: true; hb: Heartbeat; extras: HeartbeatExtras }
+  | { ok: true; hb: Heartbeat; extras: WireExtras }
   | { ok: false; reason: HeartbeatDropReason };
 
 export const MAX_PACKET_BYTES = 512;
 const MAGIC = Buffer.from('HNFS', 'latin1');
-const VERSION = 1;
+const VERSION = 2;
 const MAX_PAIR_BYTES = 32;
 const HEADER_BYTES = 6;
-const BODY_BYTES = 85;
+const BODY_BYTES = 86;
+const HELD_BYTES = 4;
+const HELD_UNKNOWN = 0xffffffff;
 const ADDRESS_COUNT_BYTES = 1;
 const ADDRESS_BYTES = 4;
 const MAC_BYTES = 32;
@@ -81,12 +92,12 @@ const PHASE_CODES = [
 type MustBeNever<T extends never> = T;
 type PhasesWithoutACode = MustBeNever<Exclude<Phase, (typeof PHASE_CODES)[number]>>;
 
-export function encodeHeartbeat(ctx: HeartbeatContext, hb: Heartbeat, extras: HeartbeatExtras): Buffer {
+export function encodeHeartbeat(ctx: HeartbeatContext, hb: Heartbeat, extras: HeartbeatExtras & { echoHeldMs?: number | null }): Buffer {
   const pair = Buffer.from(ctx.pair, 'utf8');
   if (pair.length < 1 || pair.length > MAX_PAIR_BYTES) {
     throw new RangeError(`heartbeat pair id "${ctx.pair}": expected 1 to ${MAX_PAIR_BYTES} bytes`);
   }
-  const size = HEADER_BYTES + pair.length + BODY_BYTES + ADDRESS_COUNT_BYTES
+  const size = HEADER_BYTES + pair.length + BODY_BYTES + HELD_BYTES + ADDRESS_COUNT_BYTES
     + ADDRESS_BYTES * extras.addresses.length + MAC_BYTES;
   if (size > MAX_PACKET_BYTES) {
     throw new RangeError(`heartbeat of ${size} bytes (${extras.addresses.length} addresses): at most ${MAX_PACKET_BYTES}`);
@@ -97,6 +108,7 @@ export function encodeHeartbeat(ctx: HeartbeatContext, hb: Heartbeat, extras: He
   w.u8('pair id length', pair.length);
   w.bytes(pair);
   writeHeartbeat(w, ctx.nodes, hb);
+  w.u32('echo held', heldMicros(hb.echo === null ? null : extras.echoHeldMs ?? null));
   w.u8('address count', extras.addresses.length);
   for (const address of extras.addresses) w.bytes(ipv4Bytes(address));
   w.bytes(mac(ctx.secret, w.written()));
@@ -112,14 +124,14 @@ export function decodeHeartbeat(ctx: HeartbeatContext, buf: Buffer): DecodedHear
   const bodyStart = HEADER_BYTES + buf[5]!;
   if (buf.length < bodyStart) return drop('truncated');
   if (!buf.subarray(HEADER_BYTES, bodyStart).equals(Buffer.from(ctx.pair, 'utf8'))) return drop('pair');
-  if (buf.length < bodyStart + BODY_BYTES + ADDRESS_COUNT_BYTES + MAC_BYTES) return drop('truncated');
+  if (buf.length < bodyStart + BODY_BYTES + HELD_BYTES + ADDRESS_COUNT_BYTES + MAC_BYTES) return drop('truncated');
   // Nothing past the header is looked at before the MAC holds: the parser only ever sees the partner's own bytes.
   const macStart = buf.length - MAC_BYTES;
   if (!timingSafeEqual(mac(ctx.secret, buf.subarray(0, macStart)), buf.subarray(macStart))) return drop('hmac');
   const r = new Reader(buf, bodyStart, macStart);
   try {
     const hb = readHeartbeat(r, ctx.nodes);
-    const extras = readExtras(r);
+    const extras = readExtras(r, hb.echo !== null);
     return { ok: true, hb, extras };
   } catch (err) {
     if (err instanceof Rejected) return drop(err.reason);
@@ -129,6 +141,13 @@ export function decodeHeartbeat(ctx: HeartbeatContext, buf: Buffer): DecodedHear
 
 function drop(reason: HeartbeatDropReason): DecodedHeartbeat {
   return { ok: false, reason };
+}
+
+/** A hold time on the wire: whole microseconds, or HELD_UNKNOWN (also for one too long to count). */
+function heldMicros(ms: number | null): number {
+  if (ms === null || !Number.isFinite(ms) || ms < 0) return HELD_UNKNOWN;
+  const us = Math.round(ms * 1000);
+  return us < HELD_UNKNOWN ? us : HELD_UNKNOWN;
 }
 
 function mac(secret: Buffer, data: Buffer): Buffer {
@@ -167,6 +186,7 @@ function writeHeartbeat(w: Writer, nodes: readonly NodeId[], hb: Heartbeat): voi
   w.u32('echo.gen', hb.echo?.gen ?? 0);
   w.u32('echo.seq', hb.echo?.seq ?? 0);
   w.bool(hb.grant);
+  w.bool(hb.maintenance);
 }
 
 function readHeartbeat(r: Reader, nodes: readonly NodeId[]): Heartbeat {
@@ -194,17 +214,19 @@ function readHeartbeat(r: Reader, nodes: readonly NodeId[]): Heartbeat {
     takeoverRequest: r.u32(),
   };
   const echo = r.optional(() => ({ gen: r.u32(), seq: r.u32() }), (e) => e.gen === 0 && e.seq === 0);
-  return { ...head, status, outbox, echo, grant: r.bool() };
+  return { ...head, status, outbox, echo, grant: r.bool(), maintenance: r.bool() };
 }
 
-function readExtras(r: Reader): HeartbeatExtras {
+function readExtras(r: Reader, withEcho: boolean): WireExtras {
+  const held = r.u32();
+  if (!withEcho && held !== HELD_UNKNOWN) throw new Rejected('malformed');
   const count = r.u8();
   const length = count * ADDRESS_BYTES;
   if (r.remaining() < length) throw new Rejected('truncated');
   if (r.remaining() > length) throw new Rejected('malformed');
   const addresses: string[] = [];
   for (let i = 0; i < count; i++) addresses.push([r.u8(), r.u8(), r.u8(), r.u8()].join('.'));
-  return { addresses };
+  return { addresses, echoHeldMs: held === HELD_UNKNOWN ? null : held / 1000 };
 }
 
 function nodeIndex(nodes: readonly NodeId[], node: NodeId): number {

@@ -27,12 +27,12 @@ export class NetworkSender {
     return this.binding;
   }
 
-  /** To the partner's address and to the broadcast address (for client watchers). Never throws. */
-  send(packet: Buffer): void {
+  /** To the partner's address and to the broadcast address (for client watchers). Never throws; false while unbound. */
+  send(packet: Buffer): boolean {
     const socket = this.socket;
     if (!socket) {
       void this.bind();
-      return;
+      return false;
     }
     for (const address of [this.network.partnerAddress, this.network.broadcast]) {
       const failed = (err: unknown) => this.problems.note(
@@ -45,6 +45,7 @@ export class NetworkSender {
         failed(err);
       }
     }
+    return true;
   }
 
   async close(): Promise<void> {

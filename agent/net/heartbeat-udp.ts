@@ -4,10 +4,13 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { inSubnet } from '../../config/ipv4.ts';
 import type { Heartbeat, NetId } from '../core/types.ts';
-import type { HeartbeatDropReason, HeartbeatExtras, HeartbeatTransport, NetworkEndpoint } from '../ports.ts';
-import { decodeHeartbeat, encodeHeartbeat, type HeartbeatContext } from './heartbeat-codec.ts';
+import type {
+  HeartbeatDropReason, HeartbeatExtras, HeartbeatTransport, NetworkEndpoint, NetworkTraffic,
+} from '../ports.ts';
+import { decodeHeartbeat, encodeHeartbeat, type HeartbeatContext, type WireExtras } from './heartbeat-codec.ts';
 import { ThrottledLog, type HeartbeatLog } from './heartbeat-log.ts';
 import { ReplayGuard } from './heartbeat-replay.ts';
+import { RttMeter } from './heartbeat-rtt.ts';
 import { NetworkSender } from './heartbeat-sender.ts';
 import { bindSocket, closeSocket, errorCode } from './heartbeat-socket.ts';
 
@@ -21,8 +24,10 @@ export interface UdpHeartbeatsOptions {
   partnerPort?: number;
   networks: NetworkEndpoint[];
   log: HeartbeatLog;
-  /** Monotonic ms, for the rate limit of log lines. */
+  /** Monotonic ms, for the rate limit of log lines and the round trips. */
   now: () => number;
+  /** Each round trip measured, for metrics: called on the receive path, so it must be cheap. */
+  onRtt?: (net: NetId, ms: number) => void;
 }
 
 type OnHeartbeat = (net: NetId, hb: Heartbeat, extras: HeartbeatExtras) => void;
@@ -32,6 +37,8 @@ export class UdpHeartbeats implements HeartbeatTransport {
   private readonly problems: ThrottledLog;
   private readonly senders: NetworkSender[];
   private readonly guard = new ReplayGuard();
+  private readonly rtt = new RttMeter();
+  private readonly counts: Record<NetId, { sent: number; received: number }>;
   private readonly dropped: Record<HeartbeatDropReason, number> = {
     truncated: 0, oversized: 0, magic: 0, version: 0, pair: 0, hmac: 0, malformed: 0, replay: 0, self: 0,
   };
@@ -43,6 +50,7 @@ export class UdpHeartbeats implements HeartbeatTransport {
     this.problems = new ThrottledLog(opts.log, opts.now);
     const partnerPort = opts.partnerPort ?? opts.port;
     this.senders = opts.networks.map((network) => new NetworkSender(network, partnerPort, this.problems));
+    this.counts = Object.fromEntries(opts.networks.map((n) => [n.net, { sent: 0, received: 0 }]));
   }
 
   /** Rejects if the receiving port cannot be bound; a sender whose address is missing retries on its own. */
@@ -68,18 +76,26 @@ export class UdpHeartbeats implements HeartbeatTransport {
 
   /** Never throws: a heartbeat that cannot be encoded or sent is logged, and the next one tries again. */
   send(hb: Heartbeat, extras: HeartbeatExtras): void {
+    const now = this.opts.now();
     let packet: Buffer;
     try {
-      packet = encodeHeartbeat(this.opts.ctx, hb, extras);
+      packet = encodeHeartbeat(this.opts.ctx, hb, { ...extras, echoHeldMs: this.rtt.heldFor(hb.echo, now) });
     } catch (err) {
       this.problems.note('encode', 'error', 'cannot encode a heartbeat', { error: errorCode(err) });
       return;
     }
-    for (const sender of this.senders) sender.send(packet);
+    this.rtt.sent(hb.gen, hb.seq, now);
+    for (let i = 0; i < this.senders.length; i++) {
+      if (this.senders[i]!.send(packet)) this.counts[this.opts.networks[i]!.net]!.sent++;
+    }
   }
 
   drops(): Record<HeartbeatDropReason, number> {
     return { ...this.dropped };
+  }
+
+  traffic(): Record<NetId, NetworkTraffic> {
+    return Object.fromEntries(Object.entries(this.counts).map(([net, c]) => [net, { ...c, rttMs: this.rtt.last(net) }]));
   }
 
   async close(): Promise<void> {
@@ -110,9 +126,16 @@ export class UdpHeartbeats implements HeartbeatTransport {
     this.deliver(network.net, hb, extras);
   }
 
-  private deliver(net: NetId, hb: Heartbeat, extras: HeartbeatExtras): void {
+  private deliver(net: NetId, hb: Heartbeat, extras: WireExtras): void {
+    const now = this.opts.now();
+    this.counts[net]!.received++;
+    this.rtt.heardFromPartner(hb.gen, hb.seq, now);
+    if (hb.echo && extras.echoHeldMs !== null) {
+      const ms = this.rtt.echoed(net, hb.echo, extras.echoHeldMs, now);
+      if (ms !== null) this.opts.onRtt?.(net, ms);
+    }
     try {
-      this.onHeartbeat?.(net, hb, extras);
+      this.onHeartbeat?.(net, hb, { addresses: extras.addresses });
     } catch (err) {
       // A packet must not be able to crash the agent; the error is the receiver's, and is logged as such.
       this.problems.note('deliver', 'error', 'the heartbeat handler failed', {

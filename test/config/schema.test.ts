@@ -85,6 +85,13 @@ test('defaults are filled in', () => {
   assert.equal(server1?.exports[0], { path: '/srv/server1', pseudo: '/srv1', access: 'rw', clients: '*', squash: 'root' });
 });
 
+test('metrics are off unless metrics.listen names HOST:PORT', () => {
+  assert.equal(validConfig(labWith((raw) => { delete raw.metrics; })).metrics, { listen: null });
+  assert.equal(validConfig(labWith((raw) => { raw.metrics = { listen: '[::1]:9405' }; })).metrics, { listen: '[::1]:9405' });
+  assertRejected((raw) => { raw.metrics = { listen: 'localhost' }; }, 'metrics.listen', 'HOST:PORT');
+  assertRejected((raw) => { raw.metrics = { listen: '127.0.0.1:70000' }; }, 'metrics.listen', 'port 1–65535');
+});
+
 test('a command override replaces only the named template', () => {
   const config = validConfig(labWith((raw) => { raw.nfs.commands = { umount: ['umount', '-l', '{mountPoint}'] }; }));
   assert.equal(config.nfs.commands['umount'], ['umount', '-l', '{mountPoint}']);

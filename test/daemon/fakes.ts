@@ -2,7 +2,7 @@
 // that links two transports, a mailbox disk shared by two nodes, and probes answered while the peer is "up".
 import type { Heartbeat, IntentRecord, MailboxView, NetId, Outbox, StatusRecord } from '../../agent/core/types.ts';
 import type {
-  HeartbeatDropReason, HeartbeatExtras, HeartbeatTransport, IcmpProber, Mailbox, MailboxWrite, Watchdog,
+  HeartbeatDropReason, HeartbeatExtras, HeartbeatTransport, IcmpProber, Mailbox, MailboxWrite, NetworkTraffic, Watchdog,
 } from '../../agent/ports.ts';
 
 export class FakeNetwork {
@@ -27,6 +27,10 @@ export class FakeTransport implements HeartbeatTransport {
   }
   drops(): Record<HeartbeatDropReason, number> {
     return { truncated: 0, oversized: 0, magic: 0, version: 0, pair: 0, hmac: 0, malformed: 0, replay: 0, self: 0 };
+  }
+  /** No round trips in memory: a fixed 0.5 ms once anything was sent, so that status shows a number. */
+  traffic(): Record<NetId, NetworkTraffic> {
+    return Object.fromEntries(this.nets.map((net) => [net, { sent: this.sent, received: 0, rttMs: this.sent > 0 ? 0.5 : null }]));
   }
   async close(): Promise<void> {
     this.network.ends[this.index] = null;

@@ -3,6 +3,7 @@
 // with never two owners of an address or a disk; `down` leaves nothing behind.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { phaseOf } from '../../lab/agents.ts';
 import { exportUrl, getFile, putFile } from '../../lab/client.ts';
 import { sh } from '../../lab/exec.ts';
 import { ownership } from '../../lab/inspect.ts';
@@ -25,12 +26,8 @@ async function hanfs(server: string, args: string[]): Promise<string> {
   return sh(onNode(prefix, server as 'server1', [process.execPath, HANFS, ...args, '--config', labPath(prefix, `${server}.yaml`)]));
 }
 
-async function phase(server: string): Promise<string> {
-  try {
-    return (JSON.parse(await hanfs(server, ['status'])) as { result: { phase: string } }).result.phase;
-  } catch {
-    return 'unreachable';
-  }
+async function phase(server: 'server1' | 'server2'): Promise<string> {
+  return (await phaseOf(prefix, server)) ?? 'unreachable';
 }
 
 test.before(async () => {

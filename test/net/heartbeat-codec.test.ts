@@ -30,6 +30,7 @@ function edited(packet: Buffer, edit: (unsigned: Buffer) => void): Buffer {
 }
 
 const valid = encodeHeartbeat(ctx, heartbeat('server1', 3, 10), { addresses: ['198.51.100.11'] });
+const withoutEcho = encodeHeartbeat(ctx, { ...heartbeat('server1', 3, 10), echo: null }, { addresses: ['198.51.100.11'] });
 
 test('every kind of heartbeat comes back as it was sent', () => {
   const prng = new Prng(1);
@@ -43,7 +44,9 @@ test('every kind of heartbeat comes back as it was sent', () => {
           const hb = randomHeartbeat(prng, phase);
           hb.outbox.fence = fence;
           hb.echo = echo;
-          const extras = { addresses: randomAddresses(prng, count) };
+          // The hold time travels in whole microseconds, and only with an echo.
+          const echoHeldMs = echo === null ? null : prng.pick([null, 0, 0.25, prng.int(0, 4_000_000) / 1000]);
+          const extras = { addresses: randomAddresses(prng, count), echoHeldMs };
           const decoded = decodeHeartbeat(ctx, encodeHeartbeat(ctx, hb, extras));
           assert.equal(decoded, { ok: true, hb, extras });
           cases++;
@@ -55,11 +58,11 @@ test('every kind of heartbeat comes back as it was sent', () => {
 });
 
 test('a heartbeat is well under the size limit', () => {
-  assert.is(valid.length, 131);
+  assert.is(valid.length, 136);
   const longest = encodeHeartbeat(
     { ...ctx, pair: 'p'.repeat(32) }, randomHeartbeat(new Prng(2)), { addresses: randomAddresses(new Prng(3), 4) },
   );
-  assert.is(longest.length, 172);
+  assert.is(longest.length, 177);
   assert.ok(longest.length < MAX_PACKET_BYTES / 2);
 });
 
@@ -69,8 +72,8 @@ test('encoding refuses what the packet cannot carry', () => {
   assert.throws(() => encodeHeartbeat(ctx, tooBig, { addresses: [] }), /seq: expected an integer 0..2\^32-1, got 4294967296/);
   assert.throws(() => encodeHeartbeat(ctx, { ...hb, from: 'server3' }, { addresses: [] }), /node "server3"/);
   assert.throws(() => encodeHeartbeat(ctx, hb, { addresses: ['198.51.100.300'] }), /198\.51\.100\.300/);
-  assert.not.throws(() => encodeHeartbeat(ctx, hb, { addresses: randomAddresses(new Prng(4), 96) }));
-  assert.throws(() => encodeHeartbeat(ctx, hb, { addresses: randomAddresses(new Prng(4), 97) }), /at most 512/);
+  assert.not.throws(() => encodeHeartbeat(ctx, hb, { addresses: randomAddresses(new Prng(4), 95) }));
+  assert.throws(() => encodeHeartbeat(ctx, hb, { addresses: randomAddresses(new Prng(4), 96) }), /at most 512/);
   assert.throws(() => encodeHeartbeat({ ...ctx, pair: 'p'.repeat(33) }, hb, { addresses: [] }), /1 to 32 bytes/);
   const counter = { ...hb, status: { ...hb.status, counter: 2 ** 53 } };
   assert.throws(() => encodeHeartbeat(ctx, counter, { addresses: [] }), /status.counter/);
@@ -80,10 +83,10 @@ test('each drop reason comes from the packet that deserves it', () => {
   const cases: Array<[HeartbeatDropReason, Buffer]> = [
     ['truncated', valid.subarray(0, 5)],
     ['truncated', valid.subarray(0, BODY - 1)],
-    ['truncated', valid.subarray(0, BODY + 85 + 1 + MAC_BYTES - 1)],
+    ['truncated', valid.subarray(0, BODY + 86 + 4 + 1 + MAC_BYTES - 1)],
     ['oversized', Buffer.concat([valid, Buffer.alloc(MAX_PACKET_BYTES + 1 - valid.length)])],
     ['magic', Buffer.concat([Buffer.from('HNFX'), valid.subarray(4)])],
-    ['version', edited(valid, (b) => { b[4] = 2; })],
+    ['version', edited(valid, (b) => { b[4] = 1; })],
     ['pair', encodeHeartbeat({ ...ctx, pair: 'other' }, heartbeat('server1', 1, 1), { addresses: [] })],
     ['pair', encodeHeartbeat({ ...ctx, pair: 'lab2' }, heartbeat('server1', 1, 1), { addresses: [] })],
     ['hmac', encodeHeartbeat({ ...ctx, secret: Buffer.from('not the lab secret') }, heartbeat('server1', 1, 1), { addresses: [] })],
@@ -95,12 +98,14 @@ test('each drop reason comes from the packet that deserves it', () => {
     ['malformed', edited(valid, (b) => { b[BODY + 32] = 2; })], // isolated is neither 0 nor 1
     ['malformed', edited(valid, (b) => { b.writeUInt32BE(5, BODY + 54); })], // a term without a fence
     ['malformed', edited(valid, (b) => { b[BODY + 75] = 0; })], // an echo's gen and seq without the echo
+    ['malformed', edited(withoutEcho, (b) => { b.writeUInt32BE(5, BODY + 86); })], // a hold time without an echo
     ['malformed', edited(valid, (b) => { b.writeDoubleBE(-1, BODY + 22); })], // counter
     ['malformed', edited(valid, (b) => { b.writeDoubleBE(0.5, BODY + 22); })],
     ['malformed', edited(valid, (b) => { b.writeDoubleBE(Number.NaN, BODY + 9); })], // sentAt
     ['malformed', edited(valid, (b) => { b.writeDoubleBE(Number.POSITIVE_INFINITY, BODY + 9); })],
-    ['truncated', edited(valid, (b) => { b[BODY + 85] = 2; })], // two addresses announced, one present
-    ['malformed', edited(valid, (b) => { b[BODY + 85] = 0; })], // one address more than announced
+    ['malformed', edited(valid, (b) => { b[BODY + 85] = 2; })], // maintenance is neither 0 nor 1
+    ['truncated', edited(valid, (b) => { b[BODY + 90] = 2; })], // two addresses announced, one present
+    ['malformed', edited(valid, (b) => { b[BODY + 90] = 0; })], // one address more than announced
   ];
   for (const [reason, packet] of cases) assert.is(reasonOf(decodeHeartbeat(ctx, packet)), reason, `expected ${reason}`);
   assert.ok(decodeHeartbeat(ctx, edited(valid, () => {})).ok, 're-signing alone changes nothing');

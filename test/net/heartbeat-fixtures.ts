@@ -36,6 +36,7 @@ export function heartbeat(from: string, gen: number, seq: number): Heartbeat {
     outbox: { fence: null, ping: 4, reintegrateRequest: 0, handover: 0, takeoverRequest: 0 },
     echo: { gen: 9, seq: seq + 100 },
     grant: true,
+    maintenance: false,
   };
 }
 
@@ -65,6 +66,7 @@ export function randomHeartbeat(prng: Prng, phase: Phase = prng.pick(PHASES)): H
     outbox: { fence, ping: u32(), reintegrateRequest: u32(), handover: u32(), takeoverRequest: u32() },
     echo: prng.chance(0.5) ? null : { gen: u32(), seq: u32() },
     grant: prng.chance(0.5),
+    maintenance: prng.chance(0.5),
   };
 }
 

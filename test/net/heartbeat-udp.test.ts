@@ -41,7 +41,8 @@ function loopbackNetworks(self: 1 | 2): NetworkEndpoint[] {
 /** Runs `body` with server1 and server2 listening on loopback, and closes everything whatever happens. */
 async function withPair(
   body: (one: Node, two: Node) => Promise<void>,
-  { log, now }: { log: HeartbeatLog; now: () => number } = { log: () => {}, now: () => performance.now() },
+  { log, now, onRtt }: { log: HeartbeatLog; now: () => number; onRtt?: (net: string, ms: number) => void } =
+    { log: () => {}, now: () => performance.now() },
 ): Promise<void> {
   const ports = [await freePort(), await freePort()] as const;
   const nodes = ([0, 1] as const).map((selfIndex): Node => {
@@ -53,6 +54,7 @@ async function withPair(
       networks: loopbackNetworks(selfIndex === 0 ? 1 : 2),
       log,
       now,
+      onRtt,
     });
     return { transport, port: ports[selfIndex], delivered: [] };
   });
@@ -80,6 +82,26 @@ test('a heartbeat reaches the partner once on each network, with the network it 
     // The copy sent to the broadcast address is the expected second arrival, not a dropped packet.
     for (const node of [one, two]) assert.ok(Object.values(node.transport.drops()).every((n) => n === 0), 'no drops');
   });
+});
+
+test('the echo of a heartbeat gives each network a round trip, net of the time the partner held it', () => {
+  let now = 1000;
+  const rtts: Array<[string, number]> = [];
+  return withPair(async (one, two) => {
+    // Packets arrive asynchronously, so the clock set right after a send is the one their arrival reads. server1
+    // sends at 1000; server2 hears it at 1010 (on both networks) and echoes it at 1040, having held it 30 ms;
+    // server1 hears the echo at 1050: a round trip of 50 ms less the 30 held.
+    one.transport.send({ ...heartbeat(server1, 1, 1), echo: null }, { addresses: [] });
+    now = 1010;
+    await waitFor('both copies', () => two.delivered.length === 2);
+    now = 1040;
+    two.transport.send({ ...heartbeat(server2, 4, 7), echo: { gen: 1, seq: 1 } }, { addresses: [] });
+    now = 1050;
+    await waitFor('both copies of the echo', () => one.delivered.length === 2);
+    assert.equal(rtts.sort(), [['a', 20], ['b', 20]]);
+    assert.equal(one.transport.traffic(), { a: { sent: 1, received: 1, rttMs: 20 }, b: { sent: 1, received: 1, rttMs: 20 } });
+    assert.equal(two.transport.traffic().a, { sent: 1, received: 1, rttMs: null }, 'server1 echoed nothing back yet');
+  }, { log: () => {}, now: () => now, onRtt: (net, ms) => rtts.push([net, ms]) });
 });
 
 test('forged, replayed, garbled, misdirected and self-addressed packets are counted and never delivered', () => {

@@ -1,0 +1,87 @@
+// scripts/install for real, staged into a temporary directory with --destdir (never into this machine's system):
+// the files it puts in place, that the staged program runs on its own, and that systemd accepts the units.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+function install(args: string[]) {
+  const r = spawnSync('bash', [join(ROOT, 'scripts/install'), ...args], { encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function withDest(body: (dest: string) => void): void {
+  const dest = mkdtempSync(join(tmpdir(), 'hanfs-install-'));
+  try {
+    body(dest);
+  } finally {
+    rmSync(dest, { recursive: true, force: true });
+  }
+}
+
+test('install --destdir stages the program, the command, the units, the sysctl and the examples', () => withDest((dest) => {
+  const r = install(['--destdir', dest]);
+  assert.is(r.code, 0, r.stderr);
+  for (const path of [
+    'usr/local/bin/hanfs', 'usr/local/lib/hanfs/bin/hanfs', 'usr/local/lib/hanfs/agent/cli/main.ts',
+    'usr/local/lib/systemd/system/hanfs-agent.service', 'usr/local/lib/systemd/system/hanfs-watch.service',
+    'etc/sysctl.d/90-hanfs.conf', 'etc/hanfs/pair.yaml.example', 'usr/local/share/doc/hanfs/README.md',
+    'usr/local/share/doc/hanfs/examples/knfsd-pair.yaml',
+  ]) assert.ok(existsSync(join(dest, path)), path);
+  assert.match(readFileSync(join(dest, 'usr/local/bin/hanfs'), 'utf8'), new RegExp(`\nexec ${process.execPath} /usr/local/lib/hanfs/bin/hanfs "\\$@"\n$`));
+  assert.is(statSync(join(dest, 'etc/hanfs')).mode & 0o777, 0o700, 'the configuration directory holds the secret');
+  assert.is(statSync(join(dest, 'usr/local/bin/hanfs')).mode & 0o777, 0o755);
+  // Production dependencies only, the native addons with them.
+  const modules = join(dest, 'usr/local/lib/hanfs/node_modules');
+  assert.ok(existsSync(join(modules, 'unix-dgram/build/Release/unix_dgram.node')));
+  assert.not.ok(existsSync(join(modules, 'typescript')), 'no development dependencies');
+  assert.not.ok(existsSync(join(dest, 'usr/local/lib/hanfs/test')), 'no tests');
+
+  // The staged program works on its own: it checks the example configuration it was installed with.
+  const check = spawnSync(process.execPath, [join(dest, 'usr/local/lib/hanfs/bin/hanfs'), 'config', 'check', join(dest, 'etc/hanfs/pair.yaml.example')], { encoding: 'utf8' });
+  assert.is(check.status, 0, check.stderr);
+  assert.match(check.stdout, /^metrics:\n {2}listen: 0\.0\.0\.0:9405$/m);
+
+  const agent = readFileSync(join(dest, 'usr/local/lib/systemd/system/hanfs-agent.service'), 'utf8');
+  assert.match(agent, /^ExecStart=\/usr\/local\/bin\/hanfs agent --config \/etc\/hanfs\/pair.yaml$/m);
+  assert.match(agent, /^Documentation=file:\/usr\/local\/share\/doc\/hanfs\/README.md$/m);
+  assert.not.match(agent, /@[A-Z]+@/);
+  const watch = readFileSync(join(dest, 'usr/local/lib/systemd/system/hanfs-watch.service'), 'utf8');
+  assert.match(watch, /^ExecStart=\/usr\/local\/bin\/hanfs watch --config \/etc\/hanfs\/watch.yaml$/m);
+
+  // systemd's own check of the units, with the command path pointed at the staged one (it must exist).
+  const verify = join(dest, 'verify');
+  mkdirSync(verify);
+  for (const [unit, text] of [['hanfs-agent.service', agent], ['hanfs-watch.service', watch]] as const) {
+    writeFileSync(join(verify, unit), text.replaceAll('/usr/local/bin/hanfs', join(dest, 'usr/local/bin/hanfs')));
+  }
+  const v = spawnSync('systemd-analyze', ['verify', join(verify, 'hanfs-agent.service'), join(verify, 'hanfs-watch.service')], { encoding: 'utf8' });
+  if ((v.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') throw new Error('systemd-analyze (Debian package systemd) is needed to check the units');
+  assert.is(v.status, 0, v.stderr);
+  assert.is(v.stderr, '', 'no warnings');
+}));
+
+test('install again: the program is replaced, a configuration in place is left alone; another prefix', () => withDest((dest) => {
+  assert.is(install(['--destdir', dest]).code, 0);
+  writeFileSync(join(dest, 'etc/hanfs/pair.yaml'), 'pair: mine\n');
+  writeFileSync(join(dest, 'usr/local/lib/hanfs/stale-file'), '');
+  assert.is(install(['--destdir', dest]).code, 0);
+  assert.is(readFileSync(join(dest, 'etc/hanfs/pair.yaml'), 'utf8'), 'pair: mine\n');
+  assert.not.ok(existsSync(join(dest, 'usr/local/lib/hanfs/stale-file')));
+
+  const opt = install(['--destdir', dest, '--prefix', '/opt/hanfs']);
+  assert.is(opt.code, 0, opt.stderr);
+  assert.match(readFileSync(join(dest, 'etc/systemd/system/hanfs-agent.service'), 'utf8'), /^ExecStart=\/opt\/hanfs\/bin\/hanfs agent /m);
+
+  const bad = install(['--destdir', dest, '--prefix', 'relative']);
+  assert.is(bad.code, 64);
+  assert.match(bad.stderr, /relative is not an absolute path/);
+  assert.is(install(['--bogus']).code, 64);
+}));
+
+test.run();
