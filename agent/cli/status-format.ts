@@ -58,6 +58,7 @@ export function formatStatus(st: AgentStatus): string {
   out.push('', table([
     ['fences', `ours on ${p.node}: ${fence(f.ours)} (on disk: ${fence(f.oursOnDisk)}); ${p.node}'s on us: ${fence(f.partners)}; `
       + `fenced by term ${f.fencedByTerm}, acknowledged ${f.acknowledgedTerm}, highest seen ${f.maxTerm}`],
+    ['intent log', intentLine(st.intentLog, p.node)],
     ['dropped heartbeats', drops.length === 0 ? 'none' : drops.join(', ')],
   ]));
 
@@ -68,6 +69,14 @@ export function formatStatus(st: AgentStatus): string {
   out.push('', `health: ${st.health.level}`);
   for (const r of st.health.reasons) out.push(`  - ${r}`);
   return `${out.join('\n')}\n`;
+}
+
+function intentLine(log: AgentStatus['intentLog'], partner: string): string {
+  const parts = [`record ${log.lastRecord}, on disk up to ${log.onDisk}`];
+  if (log.waiting > 0 || log.stepsHeld.length > 0) parts.push(`${log.waiting} waiting to be written, held: ${list(log.stepsHeld)}`);
+  if (log.previousRun) parts.push(`the previous run was in ${log.previousRun}`);
+  if (log.partnerLast) parts.push(`${partner}'s last record: ${log.partnerLast}`);
+  return parts.join('; ');
 }
 
 function list(items: readonly string[]): string {

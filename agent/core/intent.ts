@@ -201,8 +201,12 @@ export function replayPartnerLog(ctx: Ctx, records: IntentRecord[]): void {
 }
 
 export function describe(point: ResumePoint): string {
-  const term = point.term > 0 ? ` (term ${point.term})` : '';
-  const r = point.last;
-  const at = r.step ? `, last step ${r.step.op} ${r.step.group}/${r.step.resource} ${r.state}` : `, ${r.state}`;
-  return `${point.transition.replace('_', ' ')}${term}${at}`;
+  return describeRecord(point.last, 'last step ');
+}
+
+/** "takeover (term 3), last step start server1/filesystem begun", or "release (term 2), complete". */
+export function describeRecord(r: IntentRecord, stepLabel = ''): string {
+  const term = r.term > 0 ? ` (term ${r.term})` : '';
+  const at = r.step ? `, ${stepLabel}${r.step.op} ${r.step.group}/${r.step.resource} ${r.state}` : `, ${r.state}`;
+  return `${r.transition.replace('_', ' ')}${term}${at}`;
 }

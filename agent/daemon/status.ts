@@ -1,6 +1,7 @@
 // What `hanfs status` shows: the agent's whole view of the pair as plain data (ages in ms relative to now), and a
 // verdict on its health for scripts. Built from the core's state and the adapters' counters; decides nothing.
 import type { DetectorStage } from '../core/detector.ts';
+import { describe, describeRecord } from '../core/intent.ts';
 import { groupStatus, type GroupStatus, type ResourceState } from '../core/resources.ts';
 import { heldGroups } from '../core/state.ts';
 import type { CoreConfig, FenceRecord, GroupId, NetId, Phase } from '../core/types.ts';
@@ -98,6 +99,19 @@ export interface AgentStatus {
     acknowledgedTerm: number;
     maxTerm: number;
   };
+  /** This node's intent log on the mailbox disk. */
+  intentLog: {
+    /** The number of its last record, and of the last one known to be on the disk. */
+    lastRecord: number;
+    onDisk: number;
+    /** Records waiting for a mailbox write, and the steps waiting for their record. */
+    waiting: number;
+    stepsHeld: string[];
+    /** Where this run's log said the previous run stood, if anywhere. */
+    previousRun: string | null;
+    /** The partner's last record, as replayed at the last takeover. */
+    partnerLast: string | null;
+  };
   heartbeatDrops: Record<HeartbeatDropReason, number>;
   recentTransitions: TransitionLine[];
 }
@@ -167,6 +181,14 @@ export function buildStatus(i: StatusInputs): AgentStatus {
       fencedByTerm: s.fencedByTerm,
       acknowledgedTerm: s.ackFenceTerm,
       maxTerm: s.maxTerm,
+    },
+    intentLog: {
+      lastRecord: s.intent.seq,
+      onDisk: s.intent.writtenUpTo,
+      waiting: s.intent.unwritten.length + s.intent.writing.length,
+      stepsHeld: s.intent.held.map((h) => `${h.effect.type === 'start_resource' ? 'start' : 'stop'} ${h.effect.group}/${h.effect.resource}`),
+      previousRun: s.intent.resume && describe(s.intent.resume),
+      partnerLast: s.intent.partnerLast && describeRecord(s.intent.partnerLast),
     },
     heartbeatDrops: i.drops,
     recentTransitions: i.recentTransitions,
