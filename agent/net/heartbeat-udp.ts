@@ -122,7 +122,7 @@ export class UdpHeartbeats implements HeartbeatTransport {
     }
     const freshness = this.guard.check(network.net, hb);
     if (freshness === 'replay') return this.drop('replay', source);
-    if (freshness === 'duplicate') return;
+    if (freshness === 'duplicate' || freshness === 'late') return;
     this.deliver(network.net, hb, extras);
   }
 

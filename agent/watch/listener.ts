@@ -108,7 +108,7 @@ export class HeartbeatListener implements HeartbeatSource {
     if (pair.sources[hb.from]?.[net] !== source) return this.drop('source', source, net);
     const freshness = this.guards.get(pair.ctx.pair)!.check(net, hb);
     if (freshness === 'replay') return this.drop('replay', source, net);
-    if (freshness === 'duplicate') return;
+    if (freshness === 'duplicate' || freshness === 'late') return;
     try {
       this.onHeartbeat?.(pair.ctx.pair, hb.from, net, extras.addresses);
     } catch (err) {

@@ -12,14 +12,24 @@ test('a heartbeat is news once on each network', () => {
   assert.is(guard.check('b', { from, gen: 1, seq: 5 }), 'duplicate');
 });
 
-test('older heartbeats are replays, on any network', () => {
+test('older heartbeats are replays once their network brought newer ones, or from an older generation', () => {
   const guard = new ReplayGuard();
   guard.check('a', { from, gen: 2, seq: 5 });
-  assert.is(guard.check('b', { from, gen: 2, seq: 4 }), 'replay');
+  assert.is(guard.check('a', { from, gen: 2, seq: 4 }), 'replay');
   assert.is(guard.check('a', { from, gen: 1, seq: 9 }), 'replay');
+  assert.is(guard.check('b', { from, gen: 1, seq: 9 }), 'replay');
   assert.is(guard.check('a', { from, gen: 2, seq: 6 }), 'fresh');
-  // Heard on b before seq 6 reached it: seq 5 is stale there too.
+  assert.is(guard.check('b', { from, gen: 2, seq: 6 }), 'fresh');
+  assert.is(guard.check('b', { from, gen: 2, seq: 5 }), 'replay', 'b brought 6 already');
+});
+
+test('a copy that comes late on a slower network is stale but no replay, and not delivered twice', () => {
+  const guard = new ReplayGuard();
+  guard.check('a', { from, gen: 2, seq: 5 });
+  guard.check('a', { from, gen: 2, seq: 6 });
+  assert.is(guard.check('b', { from, gen: 2, seq: 5 }), 'late');
   assert.is(guard.check('b', { from, gen: 2, seq: 5 }), 'replay');
+  assert.is(guard.check('b', { from, gen: 2, seq: 6 }), 'fresh');
 });
 
 test('a new generation starts the sequence again', () => {
