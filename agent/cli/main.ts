@@ -4,6 +4,7 @@ import { registerAgentCommand } from './agent.ts';
 import { registerConfigCommands } from './config-check.ts';
 import { registerControlCommands } from './control.ts';
 import { registerDiskCommands } from './disk.ts';
+import { registerGroupCommand } from './group.ts';
 import { registerSimulateCommand } from './simulate.ts';
 
 const program = new Command();
@@ -16,6 +17,7 @@ registerAgentCommand(program);
 registerControlCommands(program);
 registerConfigCommands(program);
 registerDiskCommands(program);
+registerGroupCommand(program);
 registerSimulateCommand(program);
 
 await program.parseAsync(process.argv);
