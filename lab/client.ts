@@ -43,6 +43,8 @@ export class Writer {
   lastOkAt = 0;
   /** Every moment a write and its read-back both succeeded (wall-clock ms). */
   readonly okTimes: number[] = [];
+  /** When each of those successful write + read-backs began, index for index. */
+  readonly okStartTimes: number[] = [];
   private n = 0;
   private running = true;
   private readonly done: Promise<void>;
@@ -65,6 +67,7 @@ export class Writer {
         if (back === content) {
           this.lastOkAt = Date.now();
           this.okTimes.push(this.lastOkAt);
+          this.okStartTimes.push(started);
         }
       } catch {
         this.failures++;
@@ -73,12 +76,15 @@ export class Writer {
     }
   }
 
-  /** The first moment after `since` at which a write and its read-back both succeeded. */
-  async okAfter(since: number, timeoutMs: number): Promise<number> {
+  /**
+   * The first moment after `since` at which a write and its read-back both succeeded. With `begunAfter`, only one
+   * begun after `since` counts: one already under way at a crash can still finish just after it.
+   */
+  async okAfter(since: number, timeoutMs: number, begunAfter = false): Promise<number> {
     const end = Date.now() + timeoutMs;
     for (;;) {
-      const at = this.okTimes.find((t) => t > since);
-      if (at !== undefined) return at;
+      const i = (begunAfter ? this.okStartTimes : this.okTimes).findIndex((t) => t > since);
+      if (i >= 0) return this.okTimes[i]!;
       if (Date.now() > end) throw new Error(`the client did not write and read ${this.base} again within ${timeoutMs} ms`);
       await sleep(20);
     }

@@ -13,7 +13,7 @@ export type Server = (typeof SERVERS)[number];
  * Detection 0.5 s; a lease of 3 s lets an agent frozen for 3 × detection resume without any change, and so does
  * waiting 2 s before the fence command powers off a partner whose machine answers but whose agent does not.
  */
-const TIMING = {
+export const LAB_TIMING = {
   heartbeatIntervalMs: 100, missesBeforeSuspicion: 5, icmpTimeoutMs: 200, diskIntervalMs: 200,
   diskIoTimeoutMs: 400, diskProbeTimeoutMs: 800, selfFenceLeaseMs: 3000, fenceAfterMs: 2000,
 };
@@ -26,7 +26,8 @@ export function srvDir(prefix: string, server: Server): string {
   return labPath(prefix, `srv/${server}`);
 }
 
-export function writeConfigs(state: LabState, reintegrate: 'manual' | 'auto'): void {
+/** `timing` replaces the lab's (the benchmarks measure the agent at its defaults too: pass {}). */
+export function writeConfigs(state: LabState, reintegrate: 'manual' | 'auto', timing: Readonly<Record<string, number>> = LAB_TIMING): void {
   const p = state.prefix;
   const node = (s: Server, disk: string, pseudo: string) => `  ${s}:
     primary: { interface: pri, address: ${SERVICE_ADDRESS[s]} }
@@ -44,7 +45,7 @@ runDir: ${labPath(p, `${self}-run`)}
 controlSocket: ${labPath(p, `${self}.sock`)}
 reintegrate: ${reintegrate}
 fenceCommand: [nsenter, -t, "${state.bmc}", -m, -n, --, ${ROOT}scripts/lab, fence, --prefix, ${p}, "{partner}"]
-timing: { ${Object.entries(TIMING).map(([k, v]) => `${k}: ${v}`).join(', ')} }
+timing: { ${Object.entries(timing).map(([k, v]) => `${k}: ${v}`).join(', ')} }
 nfs: { profile: ganesha, leaseSeconds: 2, graceSeconds: 2 }
 nodes:
 ${node('server1', 'disk1', '/srv1')}${node('server2', 'disk2', '/srv2')}`);

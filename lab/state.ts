@@ -9,6 +9,8 @@ export interface LabState {
   agents: Record<string, number>;
   /** The lab's "management board": a process in the host's namespaces, through which a fence command reaches the lab. */
   bmc?: number;
+  /** keepalived's processes per server, when the lab runs keepalived instead of the agents (the benchmarks). */
+  keepalived?: Record<string, number[]>;
 }
 
 export function runDir(prefix: string): string {
