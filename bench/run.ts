@@ -60,17 +60,27 @@ const program = new Command().name('npm run bench --')
 
 const base = `hb${process.pid}`;
 const up = new Map<string, BenchSystem>();
+/** client1's writer in each lab that has one: stopped before its lab goes, or it writes into a removed directory. */
+const writers = new Map<string, Writer>();
 const repairsAtStart = new Map<string, number>();
 let stressPid: number | null = null;
+/** Set on SIGINT or SIGTERM: the cleanup owns the labs from then on, and nothing else is started or written. */
+let stopping = false;
 const t0 = Date.now();
 const say = (line: string) => console.log(`${((Date.now() - t0) / 1000).toFixed(1).padStart(7)} s  ${line}`);
 
+/** A lab coming up: the cleanup waits for it, or it would go on creating what the cleanup has just removed. */
+let comingUp: Promise<unknown> = Promise.resolve();
+
 async function ensureUp(sys: BenchSystem, tag: string): Promise<string> {
   const prefix = `${base}${tag}`;
+  if (stopping) throw new Error('stopping');
   if (!up.has(prefix)) {
     say(`lab ${prefix}: ${sys.describe}`);
     up.set(prefix, sys);
-    const repairs = await sys.up(prefix);
+    const upping = sys.up(prefix);
+    comingUp = upping.catch(() => {});
+    const repairs = await upping;
     repairsAtStart.set(sys.name, (repairsAtStart.get(sys.name) ?? 0) + repairs);
   }
   return prefix;
@@ -78,10 +88,13 @@ async function ensureUp(sys: BenchSystem, tag: string): Promise<string> {
 
 async function down(prefix: string): Promise<void> {
   up.delete(prefix);
+  await writers.get(prefix)?.stop();
+  writers.delete(prefix);
   await labDown(prefix);
 }
 
 async function cleanup(): Promise<void> {
+  await comingUp;
   if (stressPid !== null) {
     try {
       process.kill(stressPid, 'SIGTERM');
@@ -130,6 +143,7 @@ async function main(o: Options): Promise<void> {
     failover: [], freeze: [], load: [], overhead: [], throughput: null, errors: [],
   };
   const save = () => {
+    if (stopping) return;
     results.finishedAt = new Date().toISOString();
     const used = new Set([...results.failover.map((t) => t.system), ...results.freeze.map((t) => t.system), ...results.load.map((l) => l.system), ...results.overhead.map((l) => l.system)]);
     results.systems = [hanfs, kd, kf, km, ...overheadSystems].filter((s) => used.has(s.name))
@@ -145,11 +159,12 @@ async function main(o: Options): Promise<void> {
     writeFileSync(`${file}.md`, renderMarkdown(results, `bench-${stamp(started)}.svg`));
   };
   const part = async (name: Part, body: () => Promise<void>) => {
-    if (!o.only.includes(name)) return;
+    if (!o.only.includes(name) || stopping) return;
     say(`— ${name}`);
     try {
       await body();
     } catch (err) {
+      if (stopping) return;
       const message = `${name}: ${(err as Error).message}`;
       say(`failed: ${message}`);
       results.errors.push(message);
@@ -159,14 +174,15 @@ async function main(o: Options): Promise<void> {
     save();
   };
 
-  const writers = new Map<string, Writer>();
   const writerFor = (prefix: string) => {
     if (!writers.has(prefix)) writers.set(prefix, new Writer(prefix, exportUrl('198.51.100.11', '/srv1')));
     return writers.get(prefix)!;
   };
   const stopWriters = async () => {
-    for (const w of writers.values()) await w.stop();
-    writers.clear();
+    for (const [prefix, w] of writers) {
+      await w.stop();
+      writers.delete(prefix);
+    }
   };
 
   await part('failover', async () => {
@@ -223,7 +239,6 @@ async function main(o: Options): Promise<void> {
   say(`results: ${file}.json, .md, .svg`);
 }
 
-let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (stopping) return;
@@ -235,6 +250,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 program.parse(process.argv);
 main(program.opts<Options>()).catch(async (err: Error) => {
+  if (stopping) return;
   console.error(`bench failed: ${err.stack ?? err.message}`);
   await cleanup();
   process.exitCode = 1;
