@@ -93,7 +93,14 @@ async function down(prefix: string): Promise<void> {
   await labDown(prefix);
 }
 
-async function cleanup(): Promise<void> {
+/** One cleanup, whoever asks for it first (the end of the run, a failure, a signal): two would race on each lab. */
+let cleaning: Promise<void> | null = null;
+function cleanup(): Promise<void> {
+  cleaning ??= removeEverything();
+  return cleaning;
+}
+
+async function removeEverything(): Promise<void> {
   await comingUp;
   if (stressPid !== null) {
     try {
@@ -112,6 +119,11 @@ function shuffled<T>(items: T[], prng: Prng): T[] {
   return a;
 }
 
+/** An argument as a shell would need it typed, so that the recorded command can be run again as it stands. */
+export function shellQuote(arg: string): string {
+  return /^[A-Za-z0-9_./=:,@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
 function stamp(date: Date): string {
   return date.toISOString().slice(0, 16).replace(/:/g, '');
 }
@@ -128,7 +140,7 @@ async function main(o: Options): Promise<void> {
   const overheadSystems = [hanfsSystem('hanfs-500ms', {}, o.throughputMib + 64), hanfsSystem('hanfs-100ms', { heartbeatIntervalMs: 100 })];
   const started = new Date();
   const file = join(o.out, `bench-${stamp(started)}`);
-  const argv = process.argv.slice(2).join(' ');
+  const argv = process.argv.slice(2).map(shellQuote).join(' ');
   const results: BenchResults = {
     command: process.env.npm_lifecycle_event === 'bench' ? `npm run bench${argv ? ` -- ${argv}` : ''}` : `node --import tsx bench/run.ts ${argv}`.trim(),
     startedAt: started.toISOString(), finishedAt: '',
@@ -175,6 +187,7 @@ async function main(o: Options): Promise<void> {
   };
 
   const writerFor = (prefix: string) => {
+    if (stopping || !up.has(prefix)) throw new Error(`no lab ${prefix}`);
     if (!writers.has(prefix)) writers.set(prefix, new Writer(prefix, exportUrl('198.51.100.11', '/srv1')));
     return writers.get(prefix)!;
   };
@@ -234,6 +247,7 @@ async function main(o: Options): Promise<void> {
     say(`NFS throughput: ${o.throughputMib} MiB × ${o.throughputRuns} rounds, agents running and stopped`);
     results.throughput = await nfsThroughput(labs[0]!.prefix, o.throughputMib, o.throughputRuns);
   });
+  if (stopping) return;
   await cleanup();
   save();
   say(`results: ${file}.json, .md, .svg`);

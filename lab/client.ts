@@ -59,8 +59,9 @@ export class Writer {
       const name = `${this.tag}${String(++this.n).padStart(5, '0')}.txt`;
       const content = `file ${this.n}, written ${new Date(started).toISOString()}\n`;
       const local = labPath(this.prefix, `client-${name}`);
-      writeFileSync(local, content);
       try {
+        // Inside the try: a writer still running while its lab is removed fails its writes, not the process.
+        writeFileSync(local, content);
         await sh(onNode(this.prefix, 'client1', ['nfs-cp', local, v4(this.base, name)]), { timeoutMs: 5000 });
         this.acked.set(name, content);
         const back = await sh(onNode(this.prefix, 'client1', ['nfs-cat', v4(this.base, name)]), { timeoutMs: 5000 });
