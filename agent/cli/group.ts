@@ -57,6 +57,11 @@ async function runOnce(op: 'start' | 'stop', group: string, opts: GroupOptions):
     process.exitCode = 1;
     return;
   }
+  if (!(group in pair.nodes)) {
+    console.error(`hanfs group ${op}: ${group} is not one of the pair's groups (${Object.keys(pair.nodes).join(', ')})`);
+    process.exitCode = 1;
+    return;
+  }
   const view = pairView(pair, chosen.self.name);
   const logger = createLogger({ level: pair.log.level, file: pair.log.file });
   const log: LogFn = (level, message, fields) => logger.log(level, message, { node: view.self, ...fields });
