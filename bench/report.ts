@@ -23,9 +23,10 @@ function phaseTable(phases: Phase[]): string {
 }
 
 export function renderMarkdown(r: BenchResults, chartFile: string): string {
-  const names = r.systems.map((s) => s.name);
-  const hanfs = r.systems.find((s) => s.kind === 'hanfs')?.name ?? 'hanfs';
-  const others = r.systems.filter((s) => s.kind === 'keepalived').map((s) => s.name);
+  // The failover tables show the systems that were failed over; the others ran in the load or overhead parts only.
+  const names = r.systems.map((s) => s.name).filter((n) => r.failover.some((t) => t.system === n));
+  const hanfs = r.systems.find((s) => s.kind === 'hanfs' && names.includes(s.name))?.name ?? 'hanfs';
+  const others = r.systems.filter((s) => s.kind === 'keepalived' && names.includes(s.name)).map((s) => s.name);
   const out: string[] = [];
   out.push(`# hanfs benchmarks, ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC`);
   if (r.settings.smoke) {

@@ -36,6 +36,7 @@ const results: BenchResults = {
   systems: [
     { name: 'hanfs', kind: 'hanfs', describe: 'hanfs agents, lab timing', intervalMs: 100, silenceMs: 500, repairsAtStart: 0 },
     { name: 'keepalived-fast', kind: 'keepalived', describe: 'keepalived 2.2.7, VRRPv3, advert 0.1 s', intervalMs: 100, silenceMs: 361, repairsAtStart: 1 },
+    { name: 'keepalived-500ms', kind: 'keepalived', describe: 'load test only', intervalMs: 140, silenceMs: 505, repairsAtStart: 0 },
   ],
   failover,
   freeze: [
@@ -93,6 +94,9 @@ test('the Markdown says it is a smoke run, gives the command, every table, and t
   assert.match(md, /\| hanfs-500ms: default timing \| server1 \| 1\.23 % \| 110\.0 MiB \| 115\.5 MiB \|/);
   assert.match(md, /With agents \/ without, medians: 0\.80×/);
   assert.match(md, /## Errors\n- load: something broke/);
+  // A system of the load test only is in the systems table, not in the failover ones.
+  assert.match(md, /\| keepalived-500ms \| load test only \|/);
+  assert.not.match(md, /\| keepalived-500ms \| —/);
 });
 
 test('axis steps are 1, 2 or 5 times a power of ten', () => {
