@@ -72,7 +72,7 @@ async function setAgents(prefix: string, running: boolean): Promise<void> {
     await waitUntil(async () => (await Promise.all(SERVERS.map((s) => phaseOf(prefix, s)))).every((p) => p === 'normal'), 30_000, 'both agents normal');
     return;
   }
-  for (const s of SERVERS) process.kill(state.agents[s]!, 'SIGTERM');
+  for (const s of SERVERS) if ((await phaseOf(prefix, s)) !== null) process.kill(state.agents[s]!, 'SIGTERM');
   await waitUntil(async () => (await Promise.all(SERVERS.map((s) => phaseOf(prefix, s)))).every((p) => p === null), 15_000, 'both agents stopped');
 }
 
