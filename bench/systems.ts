@@ -117,9 +117,15 @@ export function keepalivedSystem(setting: KeepalivedSetting): BenchSystem {
     silenceMs: masterDownMs(setting),
     describe: `keepalived 2.2.7, VRRPv${setting.version}, advert ${setting.advertSeconds} s (master down after ${masterDownMs(setting)} ms)`,
     up: async (prefix) => {
-      await labUp(prefix, { reintegrate: 'manual', timeoutMs: 60_000, startServers: keepalivedServers(setting) });
-      // Both servers' first notifications (BACKUP, then MASTER for their own address) run side by side.
-      return settleKeepalived(prefix);
+      let repairs = 0;
+      // Both servers' first notifications (BACKUP, then MASTER for their own address) run side by side, and a late
+      // stop can take down what the start has just brought up: settled before labUp waits for both exports.
+      const startServers = async (p: string) => {
+        await keepalivedServers(setting)(p);
+        repairs = await settleKeepalived(p);
+      };
+      await labUp(prefix, { reintegrate: 'manual', timeoutMs: 60_000, startServers });
+      return repairs;
     },
     crashed: (prefix, server) => forgetKeepalived(prefix, server),
     async recover(prefix, server, writer) {
