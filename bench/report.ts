@@ -108,6 +108,7 @@ export function renderMarkdown(r: BenchResults, chartFile: string): string {
     const rd = t.withAgents && t.withoutAgents ? t.withAgents.median / t.withoutAgents.median : null;
     out.push(`With agents / without, medians: ${ratio(rd)}.`);
   }
-  if (r.errors.length) out.push(`## Errors\n${r.errors.map((e) => `- ${e}`).join('\n')}`);
+  // The first line of each: a lab that failed to come up appends its agents' last log lines (they stay in the JSON).
+  if (r.errors.length) out.push(`## Errors\n${r.errors.map((e) => `- ${e.split('\n')[0]!.slice(0, 400)}`).join('\n')}`);
   return `${out.join('\n\n')}\n`;
 }

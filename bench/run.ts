@@ -198,12 +198,30 @@ async function main(o: Options): Promise<void> {
     }
   };
 
+  /**
+   * A trial that throws (its lab did not come back in time, say) is recorded as an error and its lab replaced by a
+   * fresh one, so that one bad trial does not cost the part; a lab that cannot be replaced ends the part.
+   */
+  const trialOrFreshLab = async <T>(what: string, sys: BenchSystem, tag: string, run: () => Promise<T>): Promise<T | null> => {
+    try {
+      return await run();
+    } catch (err) {
+      if (stopping) throw err;
+      results.errors.push(`${what}: ${(err as Error).message}`);
+      say(`${what} failed: ${(err as Error).message}; a fresh lab for ${sys.name}`);
+      await down(`${base}${tag}`);
+      writerFor(await ensureUp(sys, tag));
+      return null;
+    }
+  };
+
   await part('failover', async () => {
     for (const [sys, tag] of compared) writerFor(await ensureUp(sys, tag));
     for (let trial = 0; trial < o.trials; trial++) {
       for (const [sys, tag] of shuffled(compared, prng)) {
         const prefix = `${base}${tag}`;
-        const t = await failoverTrial(sys, prefix, writerFor(prefix), prng, trial);
+        const t = await trialOrFreshLab(`failover ${trial + 1} ${sys.name}`, sys, tag, () => failoverTrial(sys, prefix, writerFor(prefix), prng, trial));
+        if (!t) continue;
         results.failover.push(t);
         say(`failover ${trial + 1}/${o.trials} ${sys.name}: address ${t.addressMs} ms, first read ${t.readMs} ms; back: ${t.recovery.answeredMs} / ${t.recovery.readMs} ms${t.recovery.repairs ? `, ${t.recovery.repairs} repaired` : ''}`);
       }
@@ -215,7 +233,9 @@ async function main(o: Options): Promise<void> {
       for (const kind of ['daemon', 'node'] as FreezeKind[]) {
         for (const [sys, tag] of shuffled(compared, prng)) {
           const prefix = `${base}${tag}`;
-          const t = await freezeTrial(sys, prefix, writerFor(prefix), kind, o.freezeSeconds * 1000, trial);
+          const t = await trialOrFreshLab(`freeze ${trial + 1} ${kind} ${sys.name}`, sys, tag,
+            () => freezeTrial(sys, prefix, writerFor(prefix), kind, o.freezeSeconds * 1000, trial));
+          if (!t) continue;
           results.freeze.push(t);
           say(`freeze ${trial + 1}/${o.trials} ${kind} ${sys.name}: both held ${t.longestDoubleMs} ms (${t.doubled.join(', ') || 'nothing'}), takeovers ${t.takeovers}`);
         }

@@ -47,7 +47,7 @@ const results: BenchResults = {
   load: [{ system: 'hanfs', describe: 'lab timing', silenceMs: 500, seconds: 300, takeovers: 0, suspicions: 2 }],
   overhead: [{ system: 'hanfs-500ms', describe: 'default timing', seconds: 300, servers: [{ server: 'server1', cpuPercent: 1.234, rssMiBMean: 110.04, rssMiBMax: 115.5 }] }],
   throughput: { mib: 256, runs: [{ agents: true, readMiBs: 400 }, { agents: false, readMiBs: 500 }], withAgents: { n: 1, median: 400, min: 400, max: 400 }, withoutAgents: { n: 1, median: 500, min: 500, max: 500 } },
-  errors: ['load: something broke'],
+  errors: ['load: something broke\n--- server1.log\n{"a":1}'],
 };
 
 test('summaries per system: medians and ranges of what was measured, trials without a result counted', () => {
@@ -93,7 +93,7 @@ test('the Markdown says it is a smoke run, gives the command, every table, and t
   assert.match(md, /\| hanfs: lab timing \| 500 ms \| 0 \| 2 \|/);
   assert.match(md, /\| hanfs-500ms: default timing \| server1 \| 1\.23 % \| 110\.0 MiB \| 115\.5 MiB \|/);
   assert.match(md, /With agents \/ without, medians: 0\.80×/);
-  assert.match(md, /## Errors\n- load: something broke/);
+  assert.match(md, /## Errors\n- load: something broke\n*$/);
   // A system of the load test only is in the systems table, not in the failover ones.
   assert.match(md, /\| keepalived-500ms \| load test only \|/);
   assert.not.match(md, /\| keepalived-500ms \| —/);
