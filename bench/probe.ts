@@ -1,9 +1,10 @@
-// "The address answers from this server": the server holds it on its interface (the lab's ownership view, alone),
-// and client1's ARP request for it is answered with that interface's MAC. Polled every 10 ms; the time reported is
-// the moment the ARP reply came back to the client.
-import type { Server } from '../lab/config.ts';
+// "The address answers from this server": the server holds it on its interface, alone (both servers' addresses
+// read with one `ip` each: the lighter the poll, the finer its resolution on a busy machine), and client1's ARP
+// request for it is answered with that interface's MAC. Polled every 10 ms; the time reported is the moment the ARP
+// reply came back to the client.
+import { SERVERS, type Server } from '../lab/config.ts';
 import { sh } from '../lab/exec.ts';
-import { ownership } from '../lab/inspect.ts';
+import { addressesOf } from '../lab/inspect.ts';
 import { onNode } from '../lab/mountns.ts';
 import { nsName } from '../lab/topology.ts';
 import { waitUntil } from '../lab/wait.ts';
@@ -30,7 +31,8 @@ export async function addressAnsweredBy(prefix: string, group: Server, server: S
   const mac = await macOf(prefix, server, s.iface[server]);
   let answeredAt = 0;
   await waitUntil(async () => {
-    const holders = (await ownership(prefix)).addresses[s.ip] ?? [];
+    const held = await Promise.all(SERVERS.map(async (x) => Object.values(await addressesOf(prefix, x)).flat()));
+    const holders = SERVERS.filter((_, i) => held[i]!.some((a) => a.startsWith(`${s.ip}/`)));
     if (holders.length !== 1 || holders[0] !== server) return false;
     const out = await sh(onNode(prefix, 'client1', ['arping', '-c', '1', '-w', '1', '-I', s.clientIface, s.ip])).catch(() => '');
     answeredAt = Date.now();

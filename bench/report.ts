@@ -41,7 +41,7 @@ export function renderMarkdown(r: BenchResults, chartFile: string): string {
     r.systems.map((s) => [s.name, s.describe, ms(s.intervalMs), ms(s.silenceMs), s.kind === 'keepalived' ? String(s.repairsAtStart) : '—'])));
 
   out.push('## Failover: server1 crashes (links cut, every process killed)');
-  out.push(`Median [range] over the trials; the crash falls at a random instant within one heartbeat or advertisement interval. "Address answered": server2 holds 198.51.100.11 alone and answers client1's ARP for it. "First read": client1's first write + read-back of /srv1 begun after the crash.`);
+  out.push(`Median [range] over the trials; the crash falls at a random instant within one heartbeat or advertisement interval. "Address answered": server2 holds 198.51.100.11 alone and answers client1's ARP for it. "First read": client1's first write + read-back of /srv1 begun after the crash. The address probe spawns \`ip\` and \`arping\` in a loop: on a busy machine its resolution is some tens of ms, so with hanfs (address last, NFS already up) the first read can come before it.`);
   const fs = failoverSummaries(r.failover, names);
   out.push(table(['system', 'crash → address answered', 'crash → first read OK', 'trials without a result'],
     fs.map((s) => [s.system, range(s.address), range(s.read), String(s.failedTrials)])));
