@@ -13,9 +13,7 @@ const HANFS = new URL('../bin/hanfs', import.meta.url).pathname;
 
 /** A machine boot: its stable (secondary) address comes up, then its agent starts; the rest is the agent's. */
 export async function boot(prefix: string, server: Server): Promise<number> {
-  const secondary = SECONDARY_ADDRESS[server];
-  const present = await sh(['ip', '-n', nsName(prefix, server), '-o', '-4', 'addr', 'show', 'dev', 'sec']);
-  if (!present.includes(` ${secondary} `)) await sh(['ip', '-n', nsName(prefix, server), 'addr', 'add', secondary, 'dev', 'sec']);
+  await ensureAddress(prefix, server, 'sec', SECONDARY_ADDRESS[server]);
   const out = openSync(labPath(prefix, `${server}.log`), 'a');
   const argv = onNode(prefix, server, [process.execPath, HANFS, 'agent', '--config', configPath(prefix, server), '--node', server]);
   const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', out, out] });
@@ -24,6 +22,12 @@ export async function boot(prefix: string, server: Server): Promise<number> {
   state.agents[server] = child.pid!;
   writeState(state);
   return child.pid!;
+}
+
+/** Adds a stable address to a server's interface unless it is there already. */
+export async function ensureAddress(prefix: string, server: Server, iface: string, address: string): Promise<void> {
+  const present = await sh(['ip', '-n', nsName(prefix, server), '-o', '-4', 'addr', 'show', 'dev', iface]);
+  if (!present.includes(` ${address} `)) await sh(['ip', '-n', nsName(prefix, server), 'addr', 'add', address, 'dev', iface]);
 }
 
 export function agentStatus(prefix: string, server: Server): Promise<Record<string, unknown> | null> {

@@ -43,6 +43,8 @@ export class Writer {
   lastOkAt = 0;
   /** Every moment a write and its read-back both succeeded (wall-clock ms). */
   readonly okTimes: number[] = [];
+  /** When each of those successful write + read-backs began, index for index. */
+  readonly okStartTimes: number[] = [];
   private n = 0;
   private running = true;
   private readonly done: Promise<void>;
@@ -57,14 +59,16 @@ export class Writer {
       const name = `${this.tag}${String(++this.n).padStart(5, '0')}.txt`;
       const content = `file ${this.n}, written ${new Date(started).toISOString()}\n`;
       const local = labPath(this.prefix, `client-${name}`);
-      writeFileSync(local, content);
       try {
+        // Inside the try: a writer still running while its lab is removed fails its writes, not the process.
+        writeFileSync(local, content);
         await sh(onNode(this.prefix, 'client1', ['nfs-cp', local, v4(this.base, name)]), { timeoutMs: 5000 });
         this.acked.set(name, content);
         const back = await sh(onNode(this.prefix, 'client1', ['nfs-cat', v4(this.base, name)]), { timeoutMs: 5000 });
         if (back === content) {
           this.lastOkAt = Date.now();
           this.okTimes.push(this.lastOkAt);
+          this.okStartTimes.push(started);
         }
       } catch {
         this.failures++;
@@ -73,12 +77,15 @@ export class Writer {
     }
   }
 
-  /** The first moment after `since` at which a write and its read-back both succeeded. */
-  async okAfter(since: number, timeoutMs: number): Promise<number> {
+  /**
+   * The first moment after `since` at which a write and its read-back both succeeded. With `begunAfter`, only one
+   * begun after `since` counts: one already under way at a crash can still finish just after it.
+   */
+  async okAfter(since: number, timeoutMs: number, begunAfter = false): Promise<number> {
     const end = Date.now() + timeoutMs;
     for (;;) {
-      const at = this.okTimes.find((t) => t > since);
-      if (at !== undefined) return at;
+      const i = (begunAfter ? this.okStartTimes : this.okTimes).findIndex((t) => t > since);
+      if (i >= 0) return this.okTimes[i]!;
       if (Date.now() > end) throw new Error(`the client did not write and read ${this.base} again within ${timeoutMs} ms`);
       await sleep(20);
     }

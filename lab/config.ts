@@ -16,7 +16,7 @@ export type Server = (typeof SERVERS)[number];
  * crashed and is restarted by its supervisor (1 s later, then up to 2 s to start on a loaded machine) must be back
  * before that, and adopt what it left running.
  */
-const TIMING = {
+export const LAB_TIMING = {
   heartbeatIntervalMs: 100, missesBeforeSuspicion: 5, icmpTimeoutMs: 200, diskIntervalMs: 200,
   diskIoTimeoutMs: 400, diskProbeTimeoutMs: 800, selfFenceLeaseMs: 3000, fenceAfterMs: 5000,
 };
@@ -32,7 +32,8 @@ export function srvDir(prefix: string, server: Server): string {
   return labPath(prefix, `srv/${server}`);
 }
 
-export function writeConfigs(state: LabState, reintegrate: 'manual' | 'auto'): void {
+/** `timing` replaces the lab's (the benchmarks measure the agent at its defaults too: pass {}). */
+export function writeConfigs(state: LabState, reintegrate: 'manual' | 'auto', timing: Readonly<Record<string, number>> = LAB_TIMING): void {
   const p = state.prefix;
   const node = (s: Server, disk: string, pseudo: string) => `  ${s}:
     primary: { interface: pri, address: ${SERVICE_ADDRESS[s]} }
@@ -50,7 +51,7 @@ runDir: ${labPath(p, `${self}-run`)}
 controlSocket: ${labPath(p, `${self}.sock`)}
 reintegrate: ${reintegrate}
 fenceCommand: [nsenter, -t, "${state.bmc}", -m, -n, --, ${ROOT}scripts/lab, fence, --prefix, ${p}, "{partner}"]
-timing: { ${Object.entries(TIMING).map(([k, v]) => `${k}: ${v}`).join(', ')} }
+timing: { ${Object.entries(timing).map(([k, v]) => `${k}: ${v}`).join(', ')} }
 metrics: { listen: "${METRICS_LISTEN}" }
 nfs: { profile: ganesha, leaseSeconds: 2, graceSeconds: 2 }
 nodes:

@@ -14,7 +14,7 @@ export interface Ownership {
   disks: Record<string, Server[]>;
 }
 
-async function addressesOf(prefix: string, node: string): Promise<Record<string, string[]>> {
+export async function addressesOf(prefix: string, node: string): Promise<Record<string, string[]>> {
   const out = await sh(['ip', '-n', nsName(prefix, node), '-j', '-4', 'addr', 'show']).catch(() => '[]');
   const links = JSON.parse(out) as Array<{ ifname: string; addr_info: Array<{ local: string; prefixlen: number }> }>;
   return Object.fromEntries(links.filter((l) => l.ifname !== 'lo').map((l) => [l.ifname, l.addr_info.map((a) => `${a.local}/${a.prefixlen}`)]));

@@ -14,7 +14,18 @@ import { createNetwork, destroyNetwork, NODES } from './topology.ts';
 const ROOT = new URL('..', import.meta.url).pathname;
 const EXPORTS = [['198.51.100.11', '/srv1'], ['203.0.113.12', '/srv2']] as const;
 
-export async function labUp(prefix: string, opts: { reintegrate: 'manual' | 'auto'; timeoutMs: number }): Promise<void> {
+export interface LabOptions {
+  reintegrate: 'manual' | 'auto';
+  timeoutMs: number;
+  /** The agents' timing instead of the lab's (LAB_TIMING). */
+  timing?: Readonly<Record<string, number>>;
+  /** Size of each data disk, instead of 64 MiB. */
+  dataDiskMiB?: number;
+  /** What the servers run instead of booting the hanfs agents (keepalived, for the benchmarks). */
+  startServers?: (prefix: string) => Promise<void>;
+}
+
+export async function labUp(prefix: string, opts: LabOptions): Promise<void> {
   if (readState(prefix)) throw new Error(`lab "${prefix}" is already up (scripts/lab down --prefix ${prefix})`);
   await sh(['bash', `${ROOT}scripts/ensure-deps`], { timeoutMs: 600_000 });
   const state: LabState = { prefix, loops: {}, agents: {} };
@@ -23,13 +34,14 @@ export async function labUp(prefix: string, opts: { reintegrate: 'manual' | 'aut
     state.bmc = startBoard();
     writeState(state);
     await createNetwork(prefix);
-    await createDisks(state);
+    await createDisks(state, opts.dataDiskMiB);
     for (const s of SERVERS) await createMountNs(prefix, s);
     writeFileSync(labPath(prefix, 'secret'), `${prefix}-lab-secret-${Date.now()}\n`, { mode: 0o600 });
-    writeConfigs(state, opts.reintegrate);
+    writeConfigs(state, opts.reintegrate, opts.timing);
     await sh([process.execPath, `${ROOT}bin/hanfs`, 'disk', 'init', state.loops.mailbox!, '--pair', 'lab',
       '--nodes', SERVERS.join(','), '--secret-file', labPath(prefix, 'secret'), '--force']);
-    for (const s of SERVERS) await boot(prefix, s);
+    if (opts.startServers) await opts.startServers(prefix);
+    else for (const s of SERVERS) await boot(prefix, s);
     await waitServing(prefix, opts.timeoutMs);
   } catch (err) {
     const tails = await Promise.all(SERVERS.map((s) => sh(['tail', '-n', '8', labPath(prefix, `${s}.log`)]).catch(() => '')));
@@ -59,6 +71,8 @@ export async function waitServing(prefix: string, timeoutMs: number): Promise<vo
       } catch (err) {
         const dead = Object.entries(readState(prefix)?.agents ?? {}).filter(([, pid]) => !processAlive(pid));
         if (dead.length > 0) throw new Error(`the agent of ${dead.map(([s]) => s).join(' and ')} exited`);
+        const deadKeepalived = Object.entries(readState(prefix)?.keepalived ?? {}).filter(([, pids]) => !pids.some((pid) => processAlive(pid)));
+        if (deadKeepalived.length > 0) throw new Error(`keepalived of ${deadKeepalived.map(([s]) => s).join(' and ')} exited`);
         if (Date.now() > end) throw new Error(`${pseudo} on ${address} not served within ${timeoutMs} ms: ${(err as Error).message}`);
         await new Promise((r) => setTimeout(r, 200));
       }
@@ -69,7 +83,9 @@ export async function waitServing(prefix: string, timeoutMs: number): Promise<vo
 export async function labDown(prefix: string): Promise<void> {
   const state = readState(prefix);
   for (const node of NODES) await killAll(prefix, node);
-  for (const pid of [...Object.values(state?.agents ?? {}), ...(state?.bmc ? [state.bmc] : []), ...(state?.watcher ? [state.watcher] : [])]) {
+  const keepalived = Object.values(state?.keepalived ?? {}).flat();
+  const others = [...keepalived, ...(state?.bmc ? [state.bmc] : []), ...(state?.watcher ? [state.watcher] : [])];
+  for (const pid of [...Object.values(state?.agents ?? {}), ...others]) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch { /* gone */ }

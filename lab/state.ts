@@ -11,6 +11,8 @@ export interface LabState {
   bmc?: number;
   /** client1's `hanfs watch`, when a test started one. */
   watcher?: number;
+  /** keepalived's processes per server, when the lab runs keepalived instead of the agents (the benchmarks). */
+  keepalived?: Record<string, number[]>;
 }
 
 export function runDir(prefix: string): string {

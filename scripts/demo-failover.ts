@@ -7,6 +7,7 @@ import { agentLog, stepMs, transitionAt } from '../lab/agent-log.ts';
 import { crash, phaseOf, restore } from '../lab/agents.ts';
 import { exportUrl, Writer } from '../lab/client.ts';
 import { labDown, labUp } from '../lab/lifecycle.ts';
+import { takeoverPhases } from '../lab/phases.ts';
 import { labPath } from '../lab/state.ts';
 import { waitUntil as until } from '../lab/wait.ts';
 
@@ -39,13 +40,10 @@ async function main(): Promise<void> {
     const firstReadAt = await writer.okAfter(crashAt, 60_000);
     say('client1 reads and writes /srv1 again, served by server2');
     const s2 = agentLog(prefix, 'server2', crashAt);
+    const phases = takeoverPhases(s2, 'server1', crashAt);
     table('takeover (server2 takes server1 over)', [
-      ['detection: crash → partner declared dead', span(crashAt, transitionAt(s2, 'probing → fencing_partner'))],
-      ['fencing: fence written, partner lease expired', span(transitionAt(s2, 'probing → fencing_partner'), transitionAt(s2, 'fencing_partner → taking_over'))],
-      ['log replay (e2fsck journal + check)', stepMs(s2, 'server1', 'log_replay')],
-      ['mount', stepMs(s2, 'server1', 'filesystem')],
-      ['NFS server start (Ganesha for server1)', stepMs(s2, 'server1', 'nfs_server')],
-      ['service address (arping -D, ip addr add)', stepMs(s2, 'server1', 'service_ip')],
+      ...phases.filter((p) => ['detection', 'fencing', 'log_replay', 'filesystem', 'nfs_server', 'service_ip'].includes(p.key))
+        .map((p): [string, number | null] => [p.label, p.endMs - p.startMs]),
       ['crash → group online on server2', span(crashAt, transitionAt(s2, 'taking_over → serving_both'))],
       ['crash → first client write + read OK', firstReadAt - crashAt],
     ]);

@@ -5,6 +5,7 @@ import { registerConfigCommands } from './config-check.ts';
 import { registerControlCommands } from './control.ts';
 import { registerDiskCommands } from './disk.ts';
 import { EXIT } from './exit-codes.ts';
+import { registerGroupCommand } from './group.ts';
 import { registerSimulateCommand } from './simulate.ts';
 import { registerWatchCommand } from './watch.ts';
 
@@ -20,6 +21,7 @@ registerAgentCommand(program);
 registerControlCommands(program);
 registerConfigCommands(program);
 registerDiskCommands(program);
+registerGroupCommand(program);
 registerSimulateCommand(program);
 registerWatchCommand(program);
 
