@@ -30,7 +30,7 @@ test('an unknown group or kind to skip is refused before anything runs', () => {
   assert.match(unknown.stderr, /^hanfs group stop: server3 is not one of the pair's groups \(server1, server2\)/);
   assert.equal(unknown.lines, []);
   const badSkip = group('start', 'server1', '--config', LAB_CONFIG, '--skip', 'vip');
-  assert.is(badSkip.code, 1);
+  assert.is(badSkip.code, 64, 'a bad option is a usage error, as for every command');
   assert.match(badSkip.stderr, /unknown resource kind vip \(known: log_replay, filesystem/);
   assert.equal(badSkip.lines, []);
 });
