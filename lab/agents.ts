@@ -3,10 +3,12 @@
 import { spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { askControl } from '../agent/daemon/control-socket.ts';
+import { processAlive } from '../agent/sensors/process-alive.ts';
 import { configPath, type Server } from './config.ts';
 import { sh, shQuiet } from './exec.ts';
 import { onNode, replaceMountNs } from './mountns.ts';
 import { labPath, readState, writeState } from './state.ts';
+import { waitUntil } from './wait.ts';
 import { nsName, SECONDARY_ADDRESS, setPort } from './topology.ts';
 
 const HANFS = new URL('../bin/hanfs', import.meta.url).pathname;
@@ -50,17 +52,29 @@ export async function nodePids(prefix: string, node: string): Promise<number[]> 
   return out.split('\n').filter(Boolean).map(Number);
 }
 
-export async function killAll(prefix: string, node: string): Promise<void> {
-  for (const pid of await nodePids(prefix, node)) {
+/** SIGKILLs every process of the node; returns their PIDs. */
+export async function killAll(prefix: string, node: string): Promise<number[]> {
+  const pids = await nodePids(prefix, node);
+  for (const pid of pids) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch { /* already gone */ }
   }
+  return pids;
 }
 
-/** Power off: every process killed, every address gone, every mount gone (a fresh mount namespace). */
+/** How long a power-off waits for the killed processes to be gone (a dying Ganesha takes a moment). */
+const POWER_OFF_MS = 5000;
+
+/**
+ * Power off: every process killed, every address gone, every mount gone (a fresh mount namespace). A machine that
+ * loses power lets go of its disks at once; the lab's killed processes hold their mount namespace, and with it the
+ * disk, until the last of their threads has exited, so the power-off waits for that.
+ */
 export async function powerOff(prefix: string, server: Server): Promise<void> {
-  await killAll(prefix, server);
+  const killed = await killAll(prefix, server);
+  await waitUntil(async () => !killed.some((pid) => processAlive(pid)), POWER_OFF_MS, `${server}'s processes gone`, () => '', 10)
+    .catch(() => { /* what still lingers is reported by the ownership sampler, if it holds anything */ });
   // IPv4 only: the kernel's IPv6 link-local addresses come back with the link at boot, and without any,
   // Ganesha ignores its IPv4 Bind_addr and listens on every address.
   for (const iface of ['pri', 'sec']) await shQuiet(['ip', '-n', nsName(prefix, server), '-4', 'addr', 'flush', 'dev', iface]);

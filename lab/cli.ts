@@ -73,7 +73,9 @@ program.command('fence').description('power a server off: all its processes kill
 
 program.command('kill').description("kill every process of a node (its addresses and mounts stay, as after a crash of the software)")
   .option('--prefix <p>').argument('<node>')
-  .action(async (name: string, o: { prefix?: string }) => killAll(resolvePrefix(o.prefix), node(name)));
+  .action(async (name: string, o: { prefix?: string }) => {
+    await killAll(resolvePrefix(o.prefix), node(name));
+  });
 
 program.command('partition').description('drop (on) or pass again (off) all traffic between the two servers, on both networks; clients still reach both')
   .option('--prefix <p>').argument('<on|off>')

@@ -1,6 +1,9 @@
 // Whether a process (an NFS server the agent started, say) still runs. kill(pid, 0) cannot tell: it succeeds on a
 // zombie, and an orphan's zombie lingers until PID 1 reaps it (seconds on these machines). /proc/PID/status says
-// `State: Z` for those. A recycled PID is the caller's concern (compare a start time or a pid file).
+// `State: Z` for those. But a multi-threaded process whose main thread has exited shows `Z` too while its other
+// threads are still on their way out, holding its locks and sockets (Ganesha's pid-file lock, say): it counts as
+// running until `Threads:` is down to the leader. A recycled PID is the caller's concern (compare a start time or
+// a pid file).
 import { readFileSync } from 'node:fs';
 
 export function processAlive(pid: number, proc = '/proc'): boolean {
@@ -16,5 +19,6 @@ export function processAlive(pid: number, proc = '/proc'): boolean {
   }
   const state = /^State:\s*(\S)/m.exec(status)?.[1];
   // Z: zombie, X: dead (only ever seen in the instant before the entry disappears).
-  return state !== 'Z' && state !== 'X';
+  if (state !== 'Z' && state !== 'X') return true;
+  return Number(/^Threads:\s*(\d+)/m.exec(status)?.[1] ?? 1) > 1;
 }

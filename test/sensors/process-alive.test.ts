@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { processAlive } from '../../agent/sensors/process-alive.ts';
@@ -34,6 +36,19 @@ test('a zombie is dead, although kill -0 still succeeds on it', async () => {
     assert.is(processAlive(zombie), false);
   } finally {
     parent.kill('SIGKILL');
+  }
+});
+
+test('a zombie leader whose threads are still exiting still runs; once they are gone it is dead', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'proc-'));
+  try {
+    mkdirSync(join(dir, '42'));
+    writeFileSync(join(dir, '42/status'), 'Name:\tganesha.nfsd\nState:\tZ (zombie)\nThreads:\t3\n');
+    assert.is(processAlive(42, dir), true);
+    writeFileSync(join(dir, '42/status'), 'Name:\tganesha.nfsd\nState:\tZ (zombie)\nThreads:\t1\n');
+    assert.is(processAlive(42, dir), false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
