@@ -11,7 +11,7 @@ export const commonCommands: CommandTable = {
   addressAdd: ['ip', 'addr', 'add', '{address}', 'dev', '{interface}'],
   addressDel: ['ip', 'addr', 'del', '{address}', 'dev', '{interface}'],
   arpAnnounce: ['arping', '-U', '-c', '1', '-I', '{interface}', '{ip}'],
-  arpProbe: ['arping', '-D', '-c', '2', '-w', '2', '-I', '{interface}', '{ip}'],
+  arpProbe: ['arping', '-D', '-c', '1', '-w', '1', '-I', '{interface}', '{ip}'],
   journalReplay: ['e2fsck', '-p', '-E', 'journal_only', '{device}'],
   fsck: ['e2fsck', '-p', '{device}'],
   mount: ['mount', '-t', '{fsType}', '{device}', '{mountPoint}'],

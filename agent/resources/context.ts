@@ -24,7 +24,7 @@ export const COMMAND_TIMEOUT_MS = {
   mount: 60_000,
   umount: 10_000,
   ip: 5_000,
-  // arping -D waits for its own -w deadline (2 s in the default template).
+  // arping -D waits for its own -w deadline (1 s in the default template).
   arping: 5_000,
   nfsAdmin: 30_000,
 } as const;

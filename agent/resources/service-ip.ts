@@ -30,9 +30,10 @@ async function addressPresent(ctx: ResourceContext, iface: string, ip: string): 
 }
 
 /**
- * arping -D exits 0 when nobody answered within its deadline (-w 2: the probe costs 2.0 s of every takeover,
- * measured in the lab), and 1 as soon as someone answers (about 20 ms): the old owner still holds the address,
- * and taking it now would give the clients two servers.
+ * arping -D exits 0 when nobody answered within its deadline, and 1 as soon as someone answers (about 20 ms): the
+ * old owner still holds the address, and taking it now would give the clients two servers. The default probe is one
+ * request and a 1 s deadline (arping takes whole seconds only): a host that holds the address answers within
+ * milliseconds, and every second of the deadline is a second of every takeover (it was 2 s, a third of one).
  */
 async function probeAddressFree(ctx: ResourceContext, values: AddressValues): Promise<void> {
   const result = await ctx.runner.run(commandArgv(ctx, 'arpProbe', values), { timeoutMs: COMMAND_TIMEOUT_MS.arping });

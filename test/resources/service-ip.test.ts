@@ -25,7 +25,7 @@ test('own group: probe, then add on the primary interface', async () => {
   assert.equal(await resources.run('server1', 'service_ip', 'service_ip', 'start'), { ok: true });
   assert.equal(runner.lines(), [
     'ip -o -4 addr show dev pri',
-    'arping -D -c 2 -w 2 -I pri 198.51.100.11',
+    'arping -D -c 1 -w 1 -I pri 198.51.100.11',
     'ip addr add 198.51.100.11/24 dev pri',
   ]);
 });
@@ -35,7 +35,7 @@ test("the partner's group: its address goes on our secondary interface (takeover
   assert.equal(await resources.run('server2', 'service_ip', 'service_ip', 'start'), { ok: true });
   assert.equal(runner.lines(), [
     'ip -o -4 addr show dev sec',
-    'arping -D -c 2 -w 2 -I sec 203.0.113.12',
+    'arping -D -c 1 -w 1 -I sec 203.0.113.12',
     'ip addr add 203.0.113.12/24 dev sec',
   ]);
 });
@@ -51,11 +51,11 @@ test('someone still answers for the address: refused, with its MAC, nothing adde
 test('arping missing or failing otherwise: a clear failure', async () => {
   const missing = driver('', { code: null, stderr: 'could not start: spawn arping ENOENT' });
   assert.equal(await missing.resources.run('server1', 'service_ip', 'service_ip', 'start'), {
-    ok: false, error: 'duplicate address probe failed: arping -D -c 2 -w 2 -I pri 198.51.100.11: did not run: could not start: spawn arping ENOENT',
+    ok: false, error: 'duplicate address probe failed: arping -D -c 1 -w 1 -I pri 198.51.100.11: did not run: could not start: spawn arping ENOENT',
   });
   const noDevice = driver('', { code: 2, stderr: 'arping: Device pri not available.' });
   const result = await noDevice.resources.run('server1', 'service_ip', 'service_ip', 'start');
-  assert.is(result.error, 'duplicate address probe failed: arping -D -c 2 -w 2 -I pri 198.51.100.11: exit code 2: arping: Device pri not available.');
+  assert.is(result.error, 'duplicate address probe failed: arping -D -c 1 -w 1 -I pri 198.51.100.11: exit code 2: arping: Device pri not available.');
 });
 
 test('address already there: start adopts it without probing; stop removes it', async () => {
