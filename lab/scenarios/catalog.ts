@@ -136,21 +136,29 @@ export const nodeFreeze: Scenario = {
   },
 };
 
+/**
+ * Drops the servers' traffic to each other on `nets` (clients still reach both) until `noticed` holds, then 4 s
+ * more, then heals it: nothing may have been fenced or moved meanwhile.
+ */
+async function cutBetweenServers(ctx: ScenarioContext, nets: Array<'neta' | 'netb'>, noticed: () => boolean, what: string): Promise<void> {
+  await partitionServers(ctx.prefix, true, nets);
+  try {
+    await waitUntil(async () => noticed(), 10_000, what);
+    await sleep(4000);
+  } finally {
+    await partitionServers(ctx.prefix, false);
+  }
+  assertQuiet(ctx);
+}
+
 export const primaryNetworkCut: Scenario = {
   name: 'net-a-cut',
   what: 'net A cut between the servers only (clients still reach both): they see each other on net B, no takeover',
   takeovers: 0,
   reintegrate: 'manual',
   async run(ctx) {
-    await partitionServers(ctx.prefix, true, ['neta']);
-    try {
-      await waitUntil(async () => agentLog(ctx.prefix, 'server2', ctx.since).some((l) => l.message.includes('network failure')),
-        10_000, 'server2 reports the network failure');
-      await sleep(4000);
-    } finally {
-      await partitionServers(ctx.prefix, false);
-    }
-    assertQuiet(ctx);
+    await cutBetweenServers(ctx, ['neta'], () => agentLog(ctx.prefix, 'server2', ctx.since).some((l) => l.message.includes('network failure')),
+      'server2 reports the network failure');
   },
 };
 
@@ -194,15 +202,8 @@ export const serversPartitioned: Scenario = {
   takeovers: 0,
   reintegrate: 'manual',
   async run(ctx) {
-    await partitionServers(ctx.prefix, true);
-    try {
-      await waitUntil(async () => transitionsSince(ctx).some((t) => t.includes('partner alive on the disk only')), 10_000,
-        'the partner seen alive on the disk only');
-      await sleep(4000);
-    } finally {
-      await partitionServers(ctx.prefix, false);
-    }
-    assertQuiet(ctx);
+    await cutBetweenServers(ctx, ['neta', 'netb'], () => transitionsSince(ctx).some((t) => t.includes('partner alive on the disk only')),
+      'the partner seen alive on the disk only');
   },
 };
 
