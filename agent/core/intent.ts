@@ -4,7 +4,8 @@
 // core stays the only writer and the order on the disk is the order of the decisions.
 //
 // A start is held until its record is on the disk. A stop is held only while the disk answers, and only until
-// the write carrying its record was tried: stopping must stay possible on a node that has lost its disk.
+// the write carrying its record was tried: stopping must stay possible on a node that has lost its disk. The stops
+// of a node standing down (fenced, or its lease running out) are not held at all: they race the partner's takeover.
 //
 // At boot the node reads its own log back and resumes the transition its previous run was in (decide.ts): a
 // takeover or a release is finished rather than undone and redone. On a takeover it reads the partner's log too,
@@ -106,7 +107,9 @@ export function holdStep(ctx: Ctx, effect: StepEffect): void {
     transition, term, step: { group: effect.group, resource: effect.kind, op }, state: 'begun', detail: '',
   });
   s.intent.running[stepKey(effect.group, effect.resource)] = { transition, term, kind: effect.kind };
-  if (op === 'stop' && diskTrouble(s)) ctx.fx.push(effect);
+  // Standing down (fenced, or the lease running out) is racing the partner's takeover and the watchdog: its stops
+  // never wait for the disk; their records follow them.
+  if (op === 'stop' && (diskTrouble(s) || transition === 'stand_down')) ctx.fx.push(effect);
   else s.intent.held.push({ seq: record.seq, effect });
 }
 

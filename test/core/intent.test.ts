@@ -131,6 +131,21 @@ test('a stop does not wait for a disk in trouble', () => {
   assert.equal(stops, ['stop node1/nsm_notify'], 'the restart begins without waiting for the disk');
 });
 
+test('a node standing down stops at once, its records following: it races the partner’s takeover', () => {
+  const h = new Harness();
+  h.boot();
+  let fx = h.answer();
+  for (let i = 0; i < 7; i++) {
+    h.done(fx);
+    fx = h.answer();
+  }
+  assert.is(h.phase, 'normal');
+  h.s.partner.outbox = { ...emptyOutbox(), fence: { term: 3, active: true } };
+  const stops = h.steps(h.feed({ type: 'tick' }));
+  assert.is(h.phase, 'fenced');
+  assert.equal(stops, ['stop node1/nsm_notify'], 'issued with the decision, the disk healthy and idle');
+});
+
 test('a start that is no longer wanted is dropped, not carried out', () => {
   const h = new Harness();
   h.boot();
