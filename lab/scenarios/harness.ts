@@ -147,7 +147,8 @@ export async function runScenario(prefix: string, scenario: Scenario): Promise<S
   }
   const since = Date.now();
   const sampler = sampleOwnership(prefix);
-  const writer = new Writer(prefix, SRV1, 100, `${scenario.name.replace(/[^a-z0-9]/g, '')}-`);
+  // Names of their own for every run: libnfs will not overwrite a file an earlier run of the scenario wrote.
+  const writer = new Writer(prefix, SRV1, 100, `${scenario.name.replace(/[^a-z0-9]/g, '')}-${since.toString(36)}-`);
   const ctx: ScenarioContext = {
     prefix, writer, since, measure: (name, value) => (measures[name] = Math.round(value)), note: (line) => notes.push(line),
   };
