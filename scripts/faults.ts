@@ -3,6 +3,7 @@
 // ownership of every address and disk sampled every 10 ms, and reports per scenario: takeovers expected and seen,
 // the longest double-ownership window, acknowledged writes lost, the client's outage (median, max). Writes
 // bench/results/faults-DATE.json and .md; exits 1 if any scenario broke an invariant.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { labDown, labUp } from '../lab/lifecycle.ts';
@@ -47,6 +48,8 @@ process.once('SIGINT', () => {
 });
 
 const command = ['npm', 'run', 'faults', '--', ...process.argv.slice(2)].join(' ');
+/** The code the matrix ran, so that a result can be traced to it. */
+const commit = execFileSync('git', ['describe', '--always', '--dirty'], { encoding: 'utf8' }).trim();
 const started = new Date();
 const summaries: ScenarioSummary[] = [];
 try {
@@ -68,9 +71,9 @@ try {
 
 const stamp = started.toISOString().slice(0, 16).replace(':', '');
 mkdirSync(RESULTS, { recursive: true });
-const json = { command, started: started.toISOString(), trials, scenarios: summaries };
+const json = { command, commit, started: started.toISOString(), trials, scenarios: summaries };
 writeFileSync(`${RESULTS}faults-${stamp}.json`, `${JSON.stringify(json, null, 2)}\n`);
-const markdown = faultsMarkdown(command, started, summaries);
+const markdown = faultsMarkdown(command, commit, started, summaries);
 writeFileSync(`${RESULTS}faults-${stamp}.md`, markdown);
 console.log(`\n${markdown}`);
 console.log(`written: bench/results/faults-${stamp}.json and .md`);

@@ -38,7 +38,7 @@ export function summarise(scenario: Scenario, runs: ScenarioResult[]): ScenarioS
 
 const ms = (s: Summary | null) => (s ? `${Math.round(s.median)} / ${Math.round(s.max)}` : '—');
 
-export function faultsMarkdown(command: string, started: Date, summaries: ScenarioSummary[]): string {
+export function faultsMarkdown(command: string, commit: string, started: Date, summaries: ScenarioSummary[]): string {
   const rows = summaries.map((s) => `| ${s.name} | ${s.ok ? 'ok' : '**FAILED**'} | ${s.trials} | ${s.takeoversExpected} | ` +
     `${s.takeoversSeen.join(', ')} | ${s.longestDoubleMs} | ${s.lostWrites} of ${s.ackedWrites} | ${ms(s.outageMs)} |`);
   const figures = summaries.flatMap((s) => Object.entries(s.measures).map(([k, v]) => `| ${s.name} | ${k} | ${ms(v)} |`));
@@ -46,7 +46,7 @@ export function faultsMarkdown(command: string, started: Date, summaries: Scenar
   return [
     `# Fault matrix, ${started.toISOString()}`,
     '',
-    `Command: \`${command}\``,
+    `Command: \`${command}\`, at commit \`${commit}\``,
     '',
     '| scenario | verdict | trials | takeovers expected | takeovers seen | longest double ownership (ms) | acknowledged writes lost | client outage median / max (ms) |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
