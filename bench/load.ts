@@ -1,10 +1,9 @@
 // False takeovers under load: every core saturated by stress-ng for a while, on the host (the load is CPU only; the
 // lab's namespaces share the host's CPUs), while the labs idle; counted afterwards from their logs: takeovers (the
 // goal is none) and, for hanfs, how often an agent began to suspect its partner.
-import { spawn } from 'node:child_process';
-import { availableParallelism } from 'node:os';
 import { agentLog } from '../lab/agent-log.ts';
 import { SERVERS } from '../lab/config.ts';
+import { saturateCpus } from '../lab/load.ts';
 import type { BenchSystem } from './systems.ts';
 
 export interface LoadResult {
@@ -16,17 +15,6 @@ export interface LoadResult {
   takeovers: number;
   /** hanfs only: transitions into `suspecting` (heartbeats silent for interval × misses on every network). */
   suspicions: number | null;
-}
-
-/** Runs stress-ng on every core for `seconds`; `started` gets its PID at once, for a cleanup that kills it by PID. */
-export function saturateCpus(seconds: number, started: (pid: number) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('stress-ng', ['--cpu', String(availableParallelism()), '--timeout', `${seconds}s`, '--quiet'],
-      { stdio: 'ignore' });
-    child.once('error', reject);
-    child.once('spawn', () => started(child.pid!));
-    child.once('exit', () => resolve());
-  });
 }
 
 export async function falseTakeovers(

@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { labDown, labUp } from '../lab/lifecycle.ts';
 import { SCENARIOS } from '../lab/scenarios/catalog.ts';
-import { runScenario, type Scenario, type ScenarioResult } from '../lab/scenarios/harness.ts';
+import { runScenario, stopScenarioWork, type Scenario, type ScenarioResult } from '../lab/scenarios/harness.ts';
 import { faultsMarkdown, summarise, type ScenarioSummary } from '../lab/scenarios/report.ts';
 
 const RESULTS = new URL('../bench/results/', import.meta.url).pathname;
@@ -44,7 +44,9 @@ async function lab(mode: 'manual' | 'auto'): Promise<void> {
 process.once('SIGINT', () => {
   stopping = true;
   console.log('\ninterrupted: removing the lab');
-  void labDown(prefix).finally(() => process.exit(130));
+  // The client stops writing into the lab's directory first, or it would recreate files in it as it goes; a load
+  // the scenario started is killed.
+  void stopScenarioWork().then(() => labDown(prefix)).finally(() => process.exit(130));
 });
 
 const command = ['npm', 'run', 'faults', '--', ...process.argv.slice(2)].join(' ');

@@ -7,6 +7,7 @@ import { agentLog } from '../agent-log.ts';
 import { crash, restore } from '../agents.ts';
 import { floodHeartbeats } from '../flood.ts';
 import { setMailboxReadOnly } from '../disks.ts';
+import { saturateCpus } from '../load.ts';
 import { partitionServers } from '../partition.ts';
 import { labPath, readState } from '../state.ts';
 import { setPort } from '../topology.ts';
@@ -16,7 +17,6 @@ import {
   bothNormal, killAgent, killAgentAfter, loggedTransitions, reintegrate, restartAgent, signalNode, waitPhase,
   type Scenario, type ScenarioContext,
 } from './harness.ts';
-import { saturateCpus } from './load.ts';
 
 const DETECTION_MS = 100 * 5; // the lab's heartbeat interval × misses
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -351,7 +351,7 @@ export const cpuSaturation: Scenario = {
   takeovers: 0,
   reintegrate: 'manual',
   async run(ctx) {
-    await saturateCpus(60);
+    await saturateCpus(60, ctx.track);
     assertQuiet(ctx);
   },
 };

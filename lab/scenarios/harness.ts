@@ -23,6 +23,8 @@ export interface ScenarioContext {
   measure(name: string, value: number): void;
   /** A line for the report: what the scenario did and saw. */
   note(line: string): void;
+  /** A process the scenario started (a load, say): an interrupted run kills it. */
+  track(pid: number): void;
 }
 
 export interface Scenario {
@@ -136,6 +138,19 @@ export async function restorePair(prefix: string): Promise<void> {
   }, 60_000, 'both servers normal again after restoring the pair', () => '', 1000);
 }
 
+/** What the scenarios under way set going: an interrupted run stops it before its lab is removed. */
+const running = new Set<Writer>();
+const tracked = new Set<number>();
+
+export async function stopScenarioWork(): Promise<void> {
+  for (const pid of tracked) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch { /* gone */ }
+  }
+  await Promise.all([...running].map((w) => w.stop()));
+}
+
 export async function runScenario(prefix: string, scenario: Scenario): Promise<ScenarioResult> {
   const problems: string[] = [];
   const measures: Record<string, number> = {};
@@ -149,8 +164,10 @@ export async function runScenario(prefix: string, scenario: Scenario): Promise<S
   const sampler = sampleOwnership(prefix);
   // Names of their own for every run: libnfs will not overwrite a file an earlier run of the scenario wrote.
   const writer = new Writer(prefix, SRV1, 100, `${scenario.name.replace(/[^a-z0-9]/g, '')}-${since.toString(36)}-`);
+  running.add(writer);
   const ctx: ScenarioContext = {
     prefix, writer, since, measure: (name, value) => (measures[name] = Math.round(value)), note: (line) => notes.push(line),
+    track: (pid) => tracked.add(pid),
   };
   try {
     await writer.okAfter(since, 20_000);
@@ -161,6 +178,8 @@ export async function runScenario(prefix: string, scenario: Scenario): Promise<S
     problems.push((err as Error).message.split('\n')[0]!);
   } finally {
     await writer.stop();
+    running.delete(writer);
+    tracked.clear();
   }
   const ownership = await sampler.stop();
   const lostWrites = await writer.lost();
