@@ -62,6 +62,17 @@ class Harness {
     this.answer();
   }
 
+  /** Boots, then brings its own group up, one step a mailbox cycle. */
+  bootToNormal(): void {
+    this.boot();
+    let fx = this.answer();
+    for (let i = 0; i < 20 && this.phase !== 'normal'; i++) {
+      this.done(fx);
+      fx = this.answer();
+    }
+    assert.is(this.phase, 'normal');
+  }
+
   steps(fx: Effect[] = this.effects): string[] {
     return fx.flatMap((e) => (e.type === 'start_resource' || e.type === 'stop_resource'
       ? [`${e.type === 'start_resource' ? 'start' : 'stop'} ${e.group}/${e.resource}`] : []));
@@ -110,21 +121,13 @@ test('a failed write holds the start back; it goes out with the next write that 
   const h = new Harness();
   h.boot();
   assert.equal(h.steps(h.answer(false)), []);
-  for (let i = 0; i < 4 && h.pending === null; i++) h.feed({ type: 'tick' }, 100);
-  assert.ok(h.pending!.write!.intents.some((r) => r.step?.resource === 'log_replay' && r.state === 'begun'), 'retried');
+  assert.ok(h.nextCycle().write!.intents.some((r) => r.step?.resource === 'log_replay' && r.state === 'begun'), 'retried');
   assert.equal(h.steps(h.answer()), ['start node1/log_replay']);
 });
 
 test('a stop does not wait for a disk in trouble', () => {
   const h = new Harness();
-  h.boot();
-  let fx = h.answer();
-  // The group comes up, one step a cycle.
-  for (let i = 0; i < 7; i++) {
-    h.done(fx);
-    fx = h.answer();
-  }
-  assert.is(h.phase, 'normal');
+  h.bootToNormal();
   h.nextCycle();
   h.answer(false); // the disk fails...
   const stops = h.steps(h.feed({ type: 'health', group: 'node1', resource: 'nsm_notify', ok: false, detail: 'gone' }));
@@ -133,13 +136,7 @@ test('a stop does not wait for a disk in trouble', () => {
 
 test('a node standing down stops at once, its records following: it races the partner’s takeover', () => {
   const h = new Harness();
-  h.boot();
-  let fx = h.answer();
-  for (let i = 0; i < 7; i++) {
-    h.done(fx);
-    fx = h.answer();
-  }
-  assert.is(h.phase, 'normal');
+  h.bootToNormal();
   h.s.partner.outbox = { ...emptyOutbox(), fence: { term: 3, active: true } };
   const stops = h.steps(h.feed({ type: 'tick' }));
   assert.is(h.phase, 'fenced');
