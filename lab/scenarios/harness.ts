@@ -3,7 +3,7 @@
 // 10 ms, the scenario injects its fault and waits for the pair to recover, and then the verdict is counted: the
 // takeovers seen, the longest time two servers held one thing, the acknowledged writes lost, the client's outage.
 import { askControl } from '../../agent/daemon/control-socket.ts';
-import { agentLog } from '../agent-log.ts';
+import { agentLog, transitions } from '../agent-log.ts';
 import { boot, nodePids, phaseOf } from '../agents.ts';
 import { exportUrl, Writer } from '../client.ts';
 import type { Server } from '../config.ts';
@@ -108,7 +108,7 @@ export async function restartAgent(prefix: string, server: Server): Promise<void
 
 /** Transitions logged by both servers since `since`, prefixed with the server's name. */
 export function loggedTransitions(prefix: string, since: number): string[] {
-  return SERVERS.flatMap((s) => agentLog(prefix, s, since).filter((l) => l.event === 'transition').map((l) => `${s} ${l.message}`));
+  return SERVERS.flatMap((s) => transitions(prefix, s, since).map((t) => `${s} ${t}`));
 }
 
 /** Each takeover is decided once: the fence wait ends (a resumed takeover after a restart is the same one). */
@@ -120,7 +120,7 @@ function countTakeovers(prefix: string, since: number): number {
  * Undoes whatever a scenario that failed half way left behind: links and paths healed, processes resumed, a server
  * without an agent booted, a fenced one reintegrated. So that one failed scenario does not fail the next ones.
  */
-export async function restorePair(prefix: string): Promise<void> {
+async function restorePair(prefix: string): Promise<void> {
   await partitionServers(prefix, false);
   for (const server of SERVERS) {
     await setMailboxReadOnly(prefix, server, false);
