@@ -2,8 +2,9 @@
 // sets in motion (group targets, fences, requests). Moves go through the transition table.
 import { type DetectorStage, detectorTick, resetDetector, silenceAfter } from './detector.ts';
 import { isFenced, isWaitingPhase, report, type Ctx } from './context.ts';
+import { fenceSuperseded } from './fence.ts';
 import { actingTerm, describe, logTransition } from './intent.ts';
-import { fenceMargin, leaseUntil, requiredQuietReads, stopLead } from './lease.ts';
+import { leaseUntil, requiredQuietMs, stopLead } from './lease.ts';
 import { groupHeld, groupStatus, resetGaveUp, type GroupRuntime } from './resources.ts';
 import { heldGroups, isIsolated, type NodeState } from './state.ts';
 import { assertTransition } from './transitions.ts';
@@ -28,7 +29,8 @@ function placeFence(ctx: Ctx, powerFenced: boolean): void {
   s.maxTerm = Math.max(s.maxTerm, term);
   s.out.fence = { term, active: true };
   const onDisk = s.fenceWait?.term === term && s.fenceWait.onDisk;
-  s.fenceWait = { decidedAt: s.fenceWait?.term === term ? s.fenceWait.decidedAt : now, term, onDisk, powerFenced };
+  const onDiskAt = onDisk ? s.fenceWait!.onDiskAt : null;
+  s.fenceWait = { decidedAt: s.fenceWait?.term === term ? s.fenceWait.decidedAt : now, term, onDisk, onDiskAt, powerFenced };
 }
 
 /** Releases every fence we may ever have placed: any term up to the highest either node has seen. */
@@ -191,7 +193,11 @@ export function decide(ctx: Ctx): void {
       if (stage === 'dead' && !s.maintenance) return go(ctx, 'fencing_partner', 'partner silent on every network, ICMP and the disk');
       if (s.phase === 'normal' && p.outbox.takeoverRequest > s.handledTakeover) {
         s.handledTakeover = p.outbox.takeoverRequest;
-        return go(ctx, 'handing_over', 'the operator moved our group to the partner');
+        // Both operators asked at once: were both to hand over, both would end fenced with nobody serving. The
+        // request of the node listed first wins, as a fence of equal term does.
+        const oursPending = s.out.takeoverRequest > (p.status?.handledTakeover ?? 0);
+        if (!(oursPending && cfg.selfWinsTies)) return go(ctx, 'handing_over', 'the operator moved our group to the partner');
+        report(ctx, 'warn', "the partner's takeover request crossed ours: ours wins (this node is listed first)");
       }
       if (p.outbox.reintegrateRequest > s.handledReintegrate && !groupHeld(s.groups[cfg.partner]!)) {
         s.handledReintegrate = p.outbox.reintegrateRequest; // nothing of the partner's to release
@@ -317,6 +323,12 @@ function decideBooting(ctx: Ctx): void {
   // The intent log says which transition the previous run was in: finish it rather than undo and redo it.
   const r = s.intent.resume;
   const was = r ? `: the previous run was in ${describe(r)}` : '';
+  if (fenceSuperseded(s.out.fence, s.partner.outbox.fence)) {
+    // While we were down the partner fenced us with a higher term, took our group and gave it back: the takeover
+    // our fence was for is over, and nothing of the partner's is ours to resume.
+    report(ctx, 'info', `our fence (term ${s.out.fence!.term}) was superseded by the partner's (term ${s.partner.outbox.fence!.term}): released`);
+    releaseFences(s);
+  }
   const fence = s.out.fence;
   if (fence?.active) {
     // The fence wait was over before the takeover's first record: a partner back since then found itself fenced.
@@ -409,12 +421,14 @@ function fenceWaitOver(ctx: Ctx): boolean {
   const ps = s.partner.status;
   if (ps && ps.ackFenceTerm >= w.term && ps.owns.length === 0) return true;
   if (w.powerFenced) return true;
+  // The partner's lease has expired if our own reads found its slot unchanged for the lease and the margin since
+  // its last evidence (measured gap by gap, so that a jump of our clock cannot shorten it), and one of them started
+  // after our fence was on the disk: any cycle of the partner's that renewed its lease read its inbox before the
+  // fence landed, so its write landed before that read of ours, and would have shown.
   const p = s.partner;
-  const t = cfg.timing;
-  const deadline = (p.lastEvidenceAt ?? w.decidedAt) + t.selfFenceLeaseMs + fenceMargin(t);
   return (
-    now >= deadline && p.lastQuietReadStartedAt !== null && p.lastQuietReadStartedAt >= deadline &&
-    p.quietReads >= requiredQuietReads(t)
+    p.quietMs >= requiredQuietMs(cfg.timing) && w.onDiskAt !== null && p.lastQuietReadStartedAt !== null &&
+    p.lastQuietReadStartedAt >= w.onDiskAt
   );
 }
 

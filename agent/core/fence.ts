@@ -7,11 +7,19 @@ export function emptyOutbox(): Outbox {
   return { fence: null, ping: 0, reintegrateRequest: 0, handover: 0, takeoverRequest: 0 };
 }
 
-/** Does the partner's fence `theirs` take precedence over ours? */
+/**
+ * Does the partner's fence `theirs` take precedence over ours? A fence of ours with a higher term beats theirs even
+ * once we have released it: it superseded theirs, and its release must not bring the older one back to life.
+ */
 export function fenceBeats(theirs: FenceRecord, ours: FenceRecord | null, selfWinsTies: boolean): boolean {
-  if (!ours || !ours.active) return true;
+  if (!ours) return true;
   if (theirs.term !== ours.term) return theirs.term > ours.term;
-  return !selfWinsTies;
+  return !ours.active || !selfWinsTies;
+}
+
+/** Our active fence was superseded: the partner has since placed one of a higher term (and maybe released it). */
+export function fenceSuperseded(ours: FenceRecord | null, theirs: FenceRecord | null): boolean {
+  return !!ours?.active && !!theirs && theirs.term > ours.term;
 }
 
 /** Of two copies of one fence, the release is the later one; of two fences, the higher term. */

@@ -2,6 +2,7 @@
 // node, folded into its state. Decisions are taken afterwards (decide.ts), on the state as a whole.
 import { diskAlive, diskReadOk, heard, icmpReply, resetDetector } from './detector.ts';
 import { mergeOutbox } from './fence.ts';
+import { quietGapCapMs } from './lease.ts';
 import { logStepDone, recoverIntents, replayPartnerLog, writeSettled } from './intent.ts';
 import { isFenced, report, type Ctx } from './context.ts';
 import { healthFailed, requestRestart, resourceDone } from './resources.ts';
@@ -97,7 +98,7 @@ function acceptHeartbeat(ctx: Ctx, net: string, hb: Heartbeat): void {
 
 function evidence(s: NodeState, now: number): void {
   s.partner.lastEvidenceAt = now;
-  s.partner.quietReads = 0;
+  s.partner.quietMs = 0;
   s.partner.lastQuietReadStartedAt = null;
 }
 
@@ -131,7 +132,10 @@ function diskDone(ctx: Ctx, opId: number, ok: boolean, view: MailboxView | undef
   if (s.disk.pendingWrite) {
     const written = s.disk.pendingFence;
     s.persistedFence = written;
-    if (s.fenceWait && written?.active && written.term === s.fenceWait.term) s.fenceWait.onDisk = true;
+    if (s.fenceWait && !s.fenceWait.onDisk && written?.active && written.term === s.fenceWait.term) {
+      s.fenceWait.onDisk = true;
+      s.fenceWait.onDiskAt = ctx.now;
+    }
     if (!isFenced(ctx)) renew(s, startedAt);
   }
 }
@@ -186,8 +190,9 @@ function acceptPartnerSlot(ctx: Ctx, view: MailboxView, readStartedAt: number): 
     p.slotKey = key;
     evidence(s, now);
     diskAlive(s.detector, now);
-  } else if (p.lastEvidenceAt === null || readStartedAt > p.lastEvidenceAt) {
-    p.quietReads++;
+  } else if (p.lastEvidenceAt !== null && readStartedAt > p.lastEvidenceAt) {
+    const since = p.lastQuietReadStartedAt ?? p.lastEvidenceAt;
+    p.quietMs += Math.min(Math.max(0, readStartedAt - since), quietGapCapMs(cfg.timing));
     p.lastQuietReadStartedAt = readStartedAt;
   }
   if (!slot) return;

@@ -16,11 +16,19 @@ export function stopLead(t: CoreTiming): number {
 }
 
 /**
- * Reads of the partner's unchanged slot needed before its lease counts as expired. Counting reads as well as
- * measuring time means a jump of our own clock cannot shorten the wait: reads are spaced by the disk interval.
+ * The most that the gap before one quiet read of the partner's slot adds to the quiet time: one disk interval,
+ * the normal spacing of our reads. A forward jump of our own clock falls into one gap, so it adds at most this.
  */
-export function requiredQuietReads(t: CoreTiming): number {
-  return Math.ceil((t.selfFenceLeaseMs + fenceMargin(t)) / t.diskIntervalMs) + 1;
+export function quietGapCapMs(t: CoreTiming): number {
+  return t.diskIntervalMs;
+}
+
+/**
+ * Quiet time (reads of the partner's unchanged slot, gap by gap, see PartnerView.quietMs) needed before its lease
+ * counts as expired: the lease and the margin, and one cap more for a jump of our own clock.
+ */
+export function requiredQuietMs(t: CoreTiming): number {
+  return t.selfFenceLeaseMs + fenceMargin(t) + quietGapCapMs(t);
 }
 
 export function leaseUntil(renewedFrom: number | null, t: CoreTiming): number {
@@ -38,7 +46,8 @@ export function takeoverBoundMs(t: CoreTiming, slackMs: number, groupStartMs: nu
   const detect = t.heartbeatIntervalMs * t.missesBeforeSuspicion + t.icmpTimeoutMs + 2 * slackMs +
     Math.max(t.diskProbeTimeoutMs, minProbeReads(t) * interval) + t.diskIoTimeoutMs;
   const fenceWritten = detect + interval + t.diskIoTimeoutMs;
-  const leaseExpired = Math.max(t.selfFenceLeaseMs + fenceMargin(t), requiredQuietReads(t) * interval) +
-    interval + t.diskIoTimeoutMs;
+  // Quiet time accrues at most one disk interval per read, reads come every interval (+ slack), and one more read
+  // must start after the fence is on the disk.
+  const leaseExpired = Math.ceil(requiredQuietMs(t) / t.diskIntervalMs) * interval + 2 * interval + t.diskIoTimeoutMs;
   return Math.max(fenceWritten, leaseExpired) + groupStartMs + 2 * slackMs;
 }

@@ -21,8 +21,12 @@ export interface PartnerView {
   /** The last time we had any evidence that the partner is alive (heartbeat, or its slot changed). */
   lastEvidenceAt: number | null;
   slotKey: string | null;
-  /** Successful reads of its slot, started after the last evidence, that found it unchanged. */
-  quietReads: number;
+  /**
+   * Time on our own monotonic clock, since the last evidence, covered by successful reads of its slot that found it
+   * unchanged: the gap before each such read, capped (quietGapCapMs), so that one jump of our clock adds at most one
+   * cap. Reads that come back to back (while intent records wait) add only the little time that really passed.
+   */
+  quietMs: number;
   lastQuietReadStartedAt: number | null;
 }
 
@@ -31,6 +35,8 @@ export interface FenceWait {
   term: number;
   /** The fence reached the disk (a mailbox write that carried it succeeded). */
   onDisk: boolean;
+  /** When that write completed: a partner cycle that read its inbox later saw the fence, and renewed nothing. */
+  onDiskAt: number | null;
   /** The fence command confirmed the partner's machine is off: no lease to wait for. */
   powerFenced: boolean;
 }
@@ -115,7 +121,7 @@ export function initialState(cfg: CoreConfig, now: number, gen: number): NodeSta
     links: Object.fromEntries(cfg.networks.map((n) => [n, { up: true, since: now }])),
     partner: {
       gen: 0, seq: 0, seqOnNet: {}, status: null, outbox: emptyOutbox(), maintenance: false,
-      lastEvidenceAt: null, slotKey: null, quietReads: 0, lastQuietReadStartedAt: null,
+      lastEvidenceAt: null, slotKey: null, quietMs: 0, lastQuietReadStartedAt: null,
     },
     renewedFrom: null,
     disk: {

@@ -80,7 +80,7 @@ export interface AgentStatus {
     stageAgeMs: number;
     networks: Record<NetId, NetworkStatus>;
     icmp: { probesSent: number; lastProbeAnswered: boolean | null };
-    disk: { consecutiveFailures: number; lastCycleAgoMs: number | null; partnerAliveAgoMs: number | null; partnerQuietReads: number };
+    disk: { consecutiveFailures: number; lastCycleAgoMs: number | null; partnerAliveAgoMs: number | null; partnerQuietMs: number };
   };
   /** Who holds what, each node as this node knows it (the partner by its last heartbeat or slot). */
   ownership: Record<string, NodeOwnership>;
@@ -160,7 +160,7 @@ export function buildStatus(i: StatusInputs): AgentStatus {
         consecutiveFailures: s.disk.failures,
         lastCycleAgoMs: age(s.disk.lastStartAt),
         partnerAliveAgoMs: age(s.detector.diskAliveAt),
-        partnerQuietReads: p.quietReads,
+        partnerQuietMs: Math.round(p.quietMs),
       },
     },
     ownership: {

@@ -1,10 +1,17 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { emptyOutbox, fenceBeats, mergeOutbox } from '../../agent/core/fence.ts';
+import { emptyOutbox, fenceBeats, fenceSuperseded, mergeOutbox } from '../../agent/core/fence.ts';
 
-test('a fence beats no fence and a released one', () => {
+test('a fence beats no fence, and a released one of the same term', () => {
   assert.ok(fenceBeats({ term: 1, active: true }, null, true));
-  assert.ok(fenceBeats({ term: 1, active: true }, { term: 5, active: false }, true));
+  assert.ok(fenceBeats({ term: 5, active: true }, { term: 5, active: false }, true));
+});
+
+test('a fence of ours with a higher term beats an older one of theirs, also once released', () => {
+  assert.not.ok(fenceBeats({ term: 1, active: true }, { term: 2, active: false }, false));
+  assert.ok(fenceBeats({ term: 2, active: true }, { term: 2, active: false }, true));
+  assert.ok(fenceSuperseded({ term: 1, active: true }, { term: 2, active: false }));
+  assert.not.ok(fenceSuperseded({ term: 2, active: true }, { term: 1, active: true }));
 });
 
 test('of two active fences the higher term wins', () => {

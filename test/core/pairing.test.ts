@@ -127,6 +127,29 @@ test('a server whose disk and partner are both out of reach stops serving before
   assert.ok(lines(w, /node2 fencing_partner → taking_over/).length === 1);
 });
 
+test('a fence wait is not cut short by mailbox cycles that run back to back and a jump of the survivor’s clock', () => {
+  // Seed 16294's schedule: node1's agent frozen and its disk lost, node2's clock jumps 2 s forward while it waits,
+  // its cycles back to back behind intent records. node2 may take over only once node1's watchdog has reset it.
+  const w = run([
+    { kind: 'agent_freeze', node: 0, at: 8838, until: 13_558 },
+    { kind: 'disk_lost', node: 0, at: 10_667, until: 14_070 },
+    { kind: 'clock_jump', node: 1, at: 10_907, jumpMs: 2075 },
+  ], { hasFenceCommand: true, chaosMs: 40_000, healMs: 40_000 }, 16294);
+  const takeover = lines(w, /node2 fencing_partner → taking_over/);
+  const reset = lines(w, /node1 (watchdog fired|powered off)/);
+  assert.ok(takeover.length >= 1 && reset.length >= 1 && at(takeover[0]!) > at(reset[0]!), w.trace.join('\n'));
+});
+
+test('takeover requests that cross: the node listed first keeps its group, the other hands its own over', () => {
+  const w = run([
+    { kind: 'operator', node: 1, at: 5000, command: 'takeover' },
+    { kind: 'operator', node: 0, at: 5000, command: 'takeover' },
+  ]);
+  assert.ok(lines(w, /node1 warn: the partner's takeover request crossed ours: ours wins/).length === 1);
+  assert.ok(lines(w, /node2 normal → handing_over: the operator moved our group/).length === 1);
+  assert.equal(lines(w, /node1 normal → handing_over/), []);
+});
+
 test('the operator can move a group and give it back', () => {
   const w = run([
     { kind: 'operator', node: 1, at: 5000, command: 'takeover' },

@@ -13,6 +13,18 @@ test('3000 seeds keep every invariant', async () => {
   console.log(`    3000 seeds in ${(r.elapsedMs / 1000).toFixed(1)} s`);
 });
 
+// On 76b5993 these seeds (of `hanfs simulate --seeds 100000`) found two owners of a disk: the fence wait counted
+// reads of the partner's unchanged slot and assumed them a disk interval apart, but while intent records waited the
+// cycles ran back to back, so the count filled in well under a second and a forward jump of the survivor's clock
+// met the time deadline at once. Once that was fixed, seed 65923 found two crossing operator takeovers leaving both
+// nodes fenced, and seed 58424 a stale fence of a lower term obeyed once the newer one was released.
+test('the seeds that found two owners on 76b5993, and what they found next, keep every invariant', () => {
+  for (const seed of [16294, 20221, 65923, 88229, 58424]) {
+    const r = runSeed(seed, optionsForSeed(seed));
+    assert.equal(r.violations, [], `seed ${seed}`);
+  }
+});
+
 /** Takes over as soon as the fence is on the disk, without waiting for the partner's lease to expire. */
 const noLeaseWait: StepFn = (cfg, s, ev, now) => {
   if (s.fenceWait) s.fenceWait.powerFenced = true;
