@@ -193,11 +193,15 @@ export function decide(ctx: Ctx): void {
       if (stage === 'dead' && !s.maintenance) return go(ctx, 'fencing_partner', 'partner silent on every network, ICMP and the disk');
       if (s.phase === 'normal' && p.outbox.takeoverRequest > s.handledTakeover) {
         s.handledTakeover = p.outbox.takeoverRequest;
-        // Both operators asked at once: were both to hand over, both would end fenced with nobody serving. The
-        // request of the node listed first wins, as a fence of equal term does.
+        // Both operators asked at once: were both to hand over, both would end fenced with nobody serving. A partner
+        // already handing its group to us has answered ours, and its own request is moot; while both are pending,
+        // the request of the node listed first wins, as a fence of equal term does.
+        const partnerGivingUp = !!p.status && (p.status.phase === 'handing_over' || isWaitingPhase(p.status.phase));
         const oursPending = s.out.takeoverRequest > (p.status?.handledTakeover ?? 0);
-        if (!(oursPending && cfg.selfWinsTies)) return go(ctx, 'handing_over', 'the operator moved our group to the partner');
-        report(ctx, 'warn', "the partner's takeover request crossed ours: ours wins (this node is listed first)");
+        if (!partnerGivingUp && !(oursPending && cfg.selfWinsTies)) {
+          return go(ctx, 'handing_over', 'the operator moved our group to the partner');
+        }
+        report(ctx, 'warn', "the partner's takeover request crossed ours: ours wins");
       }
       if (p.outbox.reintegrateRequest > s.handledReintegrate && !groupHeld(s.groups[cfg.partner]!)) {
         s.handledReintegrate = p.outbox.reintegrateRequest; // nothing of the partner's to release

@@ -6,8 +6,8 @@ import { quietGapCapMs } from './lease.ts';
 import { logStepDone, recoverIntents, replayPartnerLog, writeSettled } from './intent.ts';
 import { isFenced, report, type Ctx } from './context.ts';
 import { healthFailed, requestRestart, resourceDone } from './resources.ts';
-import { sentTime, type NodeState } from './state.ts';
-import type { CoreEvent, Heartbeat, MailboxView, OperatorRequest, Outbox } from './types.ts';
+import { sentTime, type NodeState, type PartnerView } from './state.ts';
+import type { CoreEvent, Heartbeat, MailboxView, OperatorRequest, Outbox, StatusRecord } from './types.ts';
 
 /**
  * The adapter steps the core at least every heartbeat interval. A longer gap means this agent was descheduled or
@@ -18,6 +18,18 @@ export function noticePause(ctx: Ctx): void {
   const { s, cfg, now } = ctx;
   const gap = s.lastStepAt === null ? 0 : now - s.lastStepAt;
   s.lastStepAt = now;
+  if (gap < 0) {
+    // Our clock went backwards. The lease would look longer than it is: its start moves back with the clock, and
+    // by a step's worth more for the time that passed unseen (it stays armed: a lease made void would disarm the
+    // watchdog while stops may still run). The send times an echo would renew it from are void. Heartbeats and
+    // mailbox cycles are due at once, not once the clock has caught up with their last send. Other times only
+    // delay what they gate.
+    if (s.renewedFrom !== null) s.renewedFrom += gap - 2 * cfg.timing.heartbeatIntervalMs;
+    s.sentAt.fill(-1);
+    s.lastHbAt = null;
+    s.disk.lastStartAt = null;
+    report(ctx, 'warn', `our clock went back ${Math.round(-gap)} ms: the lease is shortened to match`);
+  }
   if (gap > 2 * cfg.timing.heartbeatIntervalMs && s.detector.stage !== 'watching') {
     resetDetector(s.detector, now);
     report(ctx, 'info', `resumed after ${Math.round(gap)} ms without a step: partner probes start over`);
@@ -92,7 +104,7 @@ function acceptHeartbeat(ctx: Ctx, net: string, hb: Heartbeat): void {
   acceptOutbox(s, hb.outbox);
   if (hb.grant && hb.echo && hb.echo.gen === s.gen && !isFenced(ctx)) {
     const at = sentTime(s, hb.echo.seq);
-    if (at !== null) renew(s, at);
+    if (at !== null) renew(s, at, now);
   }
 }
 
@@ -102,8 +114,9 @@ function evidence(s: NodeState, now: number): void {
   s.partner.lastQuietReadStartedAt = null;
 }
 
-function renew(s: NodeState, from: number): void {
-  if (s.renewedFrom === null || from > s.renewedFrom) s.renewedFrom = from;
+/** A time later than now was taken before our clock went back (noticePause): it renews nothing. */
+function renew(s: NodeState, from: number, now: number): void {
+  if (from <= now && (s.renewedFrom === null || from > s.renewedFrom)) s.renewedFrom = from;
 }
 
 function acceptOutbox(s: NodeState, o: Outbox): void {
@@ -136,8 +149,14 @@ function diskDone(ctx: Ctx, opId: number, ok: boolean, view: MailboxView | undef
       s.fenceWait.onDisk = true;
       s.fenceWait.onDiskAt = ctx.now;
     }
-    if (!isFenced(ctx)) renew(s, startedAt);
+    if (!isFenced(ctx) && ownSlotLanded(ctx, view)) renew(s, startedAt, ctx.now);
   }
+}
+
+/** The slot we wrote in this cycle read back as written: only a write the partner can see renews our lease. */
+function ownSlotLanded(ctx: Ctx, view: MailboxView): boolean {
+  const own = view.ownSlot;
+  return !!own && own.node === ctx.cfg.self && own.gen === ctx.s.gen && own.counter === ctx.s.counter;
 }
 
 function diskFailed(ctx: Ctx, why: string): void {
@@ -159,9 +178,11 @@ function recover(ctx: Ctx, v: MailboxView): void {
   const { s } = ctx;
   const own = v.ownSlot;
   s.counter = own?.counter ?? 0;
-  s.handledReintegrate = own?.handledReintegrate ?? 0;
-  s.handledHandover = own?.handledHandover ?? 0;
-  s.handledTakeover = own?.handledTakeover ?? 0;
+  // Without a slot of ours (never written, or torn) what we answered is unknown: take the partner's requests on the
+  // disk as answered, or one from before our restart would be carried out a second time.
+  s.handledReintegrate = own?.handledReintegrate ?? v.inbox?.reintegrateRequest ?? 0;
+  s.handledHandover = own?.handledHandover ?? v.inbox?.handover ?? 0;
+  s.handledTakeover = own?.handledTakeover ?? v.inbox?.takeoverRequest ?? 0;
   s.ackFenceTerm = own?.ackFenceTerm ?? 0;
   s.pong = own?.pong ?? 0;
   if (v.ownOutbox) s.out = { ...v.ownOutbox };
@@ -180,26 +201,45 @@ function recover(ctx: Ctx, v: MailboxView): void {
   s.disk.lastStartAt = null; // write our slot at once: the lease starts with it
 }
 
+/** A record of the partner's slot newer than any we have read: it wrote since (a replayed or stale copy is not). */
+function advances(slot: StatusRecord, seen: PartnerView['slotSeen']): boolean {
+  return !seen || slot.gen > seen.gen || (slot.gen === seen.gen && slot.counter > seen.counter);
+}
+
+/**
+ * Life on the disk is only a record that verifies and advances: a sector that does not verify (torn, damaged or
+ * forged) or an old record written again shows nothing, and counts as quiet. That is safe because the partner
+ * renews its lease only by a write whose record it read back verified (ownSlotLanded), so a partner that renews
+ * leaves advancing records that we see.
+ */
 function acceptPartnerSlot(ctx: Ctx, view: MailboxView, readStartedAt: number): void {
   const { s, cfg, now } = ctx;
   const slot = view.partnerSlot && view.partnerSlot.node === cfg.partner ? view.partnerSlot : null;
-  const key = view.partnerSlotFingerprint;
-  if (key === null) return; // never written: no evidence either way
   const p = s.partner;
-  if (key !== p.slotKey) {
-    p.slotKey = key;
+  if (slot && advances(slot, p.slotSeen)) {
+    p.slotSeen = { gen: slot.gen, counter: slot.counter };
     evidence(s, now);
     diskAlive(s.detector, now);
-  } else if (p.lastEvidenceAt !== null && readStartedAt > p.lastEvidenceAt) {
-    const since = p.lastQuietReadStartedAt ?? p.lastEvidenceAt;
-    p.quietMs += Math.min(Math.max(0, readStartedAt - since), quietGapCapMs(cfg.timing));
-    p.lastQuietReadStartedAt = readStartedAt;
+  } else if (p.lastEvidenceAt === null) {
+    // No evidence yet: quiet time starts once this read has completed, after any renewal the partner could have made.
+    if (p.lastQuietReadStartedAt === null) p.lastQuietReadStartedAt = now;
+    else addQuiet(ctx, readStartedAt);
+  } else if (readStartedAt > p.lastEvidenceAt) {
+    addQuiet(ctx, readStartedAt);
   }
   if (!slot) return;
   // A pong answers the probe under way only: an old one stays in the slot and would pass for life on every read.
   if (s.detector.stage === 'disk' && s.detector.pingSeq > 0 && slot.pong >= s.detector.pingSeq) diskAlive(s.detector, now);
   const cur = p.status;
   if (!cur || slot.gen > cur.gen || (slot.gen === cur.gen && slot.counter >= cur.counter)) p.status = slot;
+}
+
+/** One more quiet read: the time since the previous one (or the last evidence), capped (see PartnerView.quietMs). */
+function addQuiet(ctx: Ctx, readStartedAt: number): void {
+  const p = ctx.s.partner;
+  const since = p.lastQuietReadStartedAt ?? p.lastEvidenceAt ?? readStartedAt;
+  p.quietMs += Math.min(Math.max(0, readStartedAt - since), quietGapCapMs(ctx.cfg.timing));
+  p.lastQuietReadStartedAt = Math.max(since, readStartedAt);
 }
 
 function operatorCommand(ctx: Ctx, ev: OperatorRequest): void {

@@ -5,9 +5,12 @@
 import { minProbeReads } from './detector.ts';
 import type { CoreTiming } from './types.ts';
 
-/** Covers clock-rate differences between the two nodes and the watchdog's granularity. */
+/**
+ * What the partner may overrun its lease by: clock-rate differences between the two nodes, and the watchdog's
+ * timeout (the device resets the machine one timeout after the last pet, and the last pet is at the lease's end).
+ */
 export function fenceMargin(t: CoreTiming): number {
-  return Math.max(250, Math.ceil(t.selfFenceLeaseMs * 0.05));
+  return Math.max(250, Math.ceil(t.selfFenceLeaseMs * 0.05)) + t.watchdogTimeoutMs;
 }
 
 /** Stopping starts this long before the lease runs out, so that it finishes before the watchdog would fire. */

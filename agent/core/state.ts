@@ -20,7 +20,8 @@ export interface PartnerView {
   maintenance: boolean;
   /** The last time we had any evidence that the partner is alive (heartbeat, or its slot changed). */
   lastEvidenceAt: number | null;
-  slotKey: string | null;
+  /** The newest record of its slot that we have read, verified: only a newer one is evidence of life. */
+  slotSeen: { gen: number; counter: number } | null;
   /**
    * Time on our own monotonic clock, since the last evidence, covered by successful reads of its slot that found it
    * unchanged: the gap before each such read, capped (quietGapCapMs), so that one jump of our clock adds at most one
@@ -121,7 +122,7 @@ export function initialState(cfg: CoreConfig, now: number, gen: number): NodeSta
     links: Object.fromEntries(cfg.networks.map((n) => [n, { up: true, since: now }])),
     partner: {
       gen: 0, seq: 0, seqOnNet: {}, status: null, outbox: emptyOutbox(), maintenance: false,
-      lastEvidenceAt: null, slotKey: null, quietMs: 0, lastQuietReadStartedAt: null,
+      lastEvidenceAt: null, slotSeen: null, quietMs: 0, lastQuietReadStartedAt: null,
     },
     renewedFrom: null,
     disk: {

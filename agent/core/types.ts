@@ -20,6 +20,11 @@ export interface CoreTiming {
    * command (if configured) powers it off: shorter stalls of a busy agent must not cost a machine.
    */
   fenceAfterMs: number;
+  /**
+   * The watchdog device's timeout: it resets the machine this long after the last pet, and the agent pets it only
+   * while the lease is good, so a frozen or wedged node may run this long past its lease. 0 without a device.
+   */
+  watchdogTimeoutMs: number;
 }
 
 export interface CoreConfig {
@@ -133,13 +138,11 @@ export interface MailboxView {
   /** What this node last wrote into the partner's inbox (recovered at boot). */
   ownOutbox: Outbox | null;
   inbox: Outbox | null;
-  partnerSlot: StatusRecord | null;
   /**
-   * Changes whenever the partner rewrites its slot, whether or not the sector decodes (every write has a new
-   * sequence number and MAC). Evidence of life rests on this: a sector torn by a partner's death stays unchanged
-   * and lets its lease be seen to expire, and one that does not verify but keeps changing is not silence.
+   * The partner's slot, if it verifies: evidence of life rests on these records advancing (a sector that does not
+   * verify, torn, damaged or forged, is no record, and shows no life however it changes).
    */
-  partnerSlotFingerprint: string | null;
+  partnerSlot: StatusRecord | null;
   /** The intent logs asked for by the cycle (`readIntents`), oldest record first; records that do not verify are left out. */
   ownIntents?: IntentRecord[];
   partnerIntents?: IntentRecord[];

@@ -58,6 +58,7 @@ export function coreConfigFor(v: PairView): CoreConfig {
       diskProbeTimeoutMs: t.diskProbeTimeoutMs,
       selfFenceLeaseMs: t.selfFenceLeaseMs,
       fenceAfterMs: t.fenceAfterMs,
+      watchdogTimeoutMs: 0,
     },
     reintegrate: v.pair.reintegrate,
     restartLimit: v.pair.resources.restartLimit,

@@ -2,7 +2,6 @@
 // partner's inbox, then reads the four records that concern this node. The I/O runs in its own thread
 // (io-thread.ts), so a hung disk delays nothing but the cycle, which then misses its deadline.
 import type { IntentRecord, MailboxView, NodeId, Outbox, StatusRecord } from '../core/types.ts';
-import { createHash } from 'node:crypto';
 import { rateLimited, type RateLimitedLog } from '../log.ts';
 import type { LogFn, Mailbox, MailboxWrite } from '../ports.ts';
 import { leadingBytes, type IoMode } from './direct-io.ts';
@@ -10,7 +9,7 @@ import { decodeIntent, encodeIntent } from './intent-records.ts';
 import { IoThread } from './io-thread.ts';
 import {
   decodeHeader, decodeInbox, decodeSlot, describeSector, encodeInbox, encodeSlot, HEADER_READ_BYTES, intentSector,
-  intentSectors, isZero, MAILBOX_SECTORS, partnerOf, sectorIndex,
+  intentSectors, MAILBOX_SECTORS, partnerOf, sectorIndex,
   type Encoded, type HeaderRead, type MailboxHeader, type NodeIndex, type RecordContext, type RecordRead,
 } from './layout.ts';
 
@@ -87,16 +86,15 @@ export class DiskMailbox implements Mailbox {
     const reads = await this.thread.run({ writes, reads: [...sectors, ...logs.flat()].map((s) => this.range(s)) }, deadlineMs);
     const [ownSlot, ownOutbox, inbox, partnerSlot] = reads;
     const view: MailboxView = {
-      ownSlot: this.accept(sectors[0]!, decodeSlot(this.ctx, this.self, ownSlot!)),
+      ownSlot: this.readAsNone(sectors[0]!, decodeSlot(this.ctx, this.self, ownSlot!)),
       ownOutbox: this.accept(sectors[1]!, decodeInbox(this.ctx, this.partner, ownOutbox!)),
-      inbox: this.acceptPartners(sectors[2]!, decodeInbox(this.ctx, this.self, inbox!)),
-      partnerSlot: this.acceptPartners(sectors[3]!, decodeSlot(this.ctx, this.partner, partnerSlot!)),
-      partnerSlotFingerprint: isZero(partnerSlot!) ? null : createHash('sha256').update(partnerSlot!).digest('hex').slice(0, 32),
+      inbox: this.readAsNone(sectors[2]!, decodeInbox(this.ctx, this.self, inbox!)),
+      partnerSlot: this.readAsNone(sectors[3]!, decodeSlot(this.ctx, this.partner, partnerSlot!)),
     };
     let at = sectors.length;
     readIntents.forEach((whose, i) => {
       const node = whose === 'own' ? this.self : this.partner;
-      const records = logs[i]!.map((sector) => this.acceptPartners(sector, decodeIntent(this.ctx, node, reads[at++]!)));
+      const records = logs[i]!.map((sector) => this.readAsNone(sector, decodeIntent(this.ctx, node, reads[at++]!)));
       view[whose === 'own' ? 'ownIntents' : 'partnerIntents'] = records.filter((r): r is IntentRecord => r !== null).sort((a, b) => a.seq - b.seq);
     });
     return view;
@@ -105,10 +103,12 @@ export class DiskMailbox implements Mailbox {
   /**
    * A sector the partner writes that does not verify (torn by its crash mid-write, or damaged) is reported and read
    * as no record: acted on never, but it must not fail the cycle, or our own writes that did land would not renew
-   * our lease. Our own slot and outbox still fail the cycle (accept): we rewrite them on every cycle anyway. A
-   * damaged record of an intent log, ours or the partner's, is read as none in the same way: the log goes on without it.
+   * our lease. Our own slot likewise: read back as none it renews nothing (the core renews only on a slot that read
+   * back as written), and a torn one must not keep a restarted agent from ever reading the mailbox. Our own outbox
+   * still fails the cycle (accept): it holds our fence. A damaged record of an intent log, ours or the partner's, is
+   * read as none in the same way: the log goes on without it.
    */
-  private acceptPartners<T>(sector: number, read: RecordRead<T>): T | null {
+  private readAsNone<T>(sector: number, read: RecordRead<T>): T | null {
     try {
       return this.accept(sector, read);
     } catch (err) {

@@ -7,17 +7,37 @@ export type NodeIdx = 0 | 1;
 export type Fault =
   /** Traffic between the two servers dropped on one network (clients would still reach both). */
   | { kind: 'partition'; net: number; at: number; until: number }
+  /** Traffic from `from` to its partner dropped on one network; the other way still flows. */
+  | { kind: 'one_way'; net: number; from: NodeIdx; at: number; until: number }
   /** A node's port on one network down: it sees its link go down. */
   | { kind: 'link_down'; node: NodeIdx; net: number; at: number; until: number }
   | { kind: 'lossy'; net: number; at: number; until: number; loss: number; dup: number; delayMaxMs: number }
+  /** The node's disk requests hang; they complete, in order, writes landing, when the stall ends. */
   | { kind: 'disk_stall'; node: NodeIdx; at: number; until: number }
+  /** Each of the node's disk requests takes `latencyMs` (up to seconds): past the core's deadline they land late. */
+  | { kind: 'disk_slow'; node: NodeIdx; at: number; until: number; latencyMs: number }
   | { kind: 'disk_lost'; node: NodeIdx; at: number; until: number }
+  /** The node's writes of its slot are acknowledged but never land (a lying cache): its reads show the old record. */
+  | { kind: 'lost_writes'; node: NodeIdx; at: number; until: number }
   | { kind: 'agent_crash'; node: NodeIdx; at: number; until: number }
+  /**
+   * SIGTERM: the agent exits, leaving its NFS server, mounts and address running (KillMode=process); the watchdog
+   * is disarmed only if the agent owned nothing. It is started again at \`until\`.
+   */
+  | { kind: 'agent_stop'; node: NodeIdx; at: number; until: number }
+  /** Stops of the node's resources hang this long (umount on dead storage), then succeed. */
+  | { kind: 'stop_hang'; node: NodeIdx; at: number; until: number; hangMs: number }
+  /**
+   * Someone else writes the node's slot sector every disk interval: bytes that do not verify, or old records of the
+   * node's own (a replay). Neither is the node's life.
+   */
+  | { kind: 'slot_replay'; node: NodeIdx; at: number; until: number }
   | { kind: 'agent_freeze'; node: NodeIdx; at: number; until: number }
   /** Power loss: everything the machine held is gone; it boots again at `until`. */
   | { kind: 'machine_crash'; node: NodeIdx; at: number; until: number }
   /** The whole machine stops (processes, network, disk I/O) while its hardware watchdog keeps counting. */
   | { kind: 'machine_freeze'; node: NodeIdx; at: number; until: number }
+  /** The node's clock jumps, forward or (jumpMs < 0) backward. */
   | { kind: 'clock_jump'; node: NodeIdx; at: number; jumpMs: number }
   | { kind: 'resource_failures'; node: NodeIdx; at: number; until: number; probability: number }
   | { kind: 'health_failure'; node: NodeIdx; at: number; resource: string }
@@ -30,14 +50,16 @@ export interface ScheduleLimits {
 }
 
 const KINDS = [
-  'partition', 'link_down', 'lossy', 'disk_stall', 'disk_lost', 'agent_crash', 'agent_freeze',
-  'machine_crash', 'machine_freeze', 'clock_jump', 'resource_failures', 'health_failure', 'operator',
+  'partition', 'one_way', 'link_down', 'lossy', 'disk_stall', 'disk_slow', 'disk_lost', 'lost_writes', 'agent_crash', 'agent_stop',
+  'agent_freeze', 'machine_crash', 'machine_freeze', 'clock_jump', 'resource_failures', 'stop_hang', 'health_failure',
+  'operator',
 ] as const;
 
 /**
- * A third of the seeds get one clean machine crash, the case the takeover bound is checked on, half of them after
- * the servers were cut off from each other on one or both networks; the others get one to six faults of any
- * kind, overlapping as they fall.
+ * A third of the seeds get one clean machine crash, the case the takeover bound is checked on (some after the
+ * servers were cut off from each other, some with the crashed node's slot rewritten by someone else); a third get
+ * one of the hard cases (hardCase), composed on purpose; the others get one to six faults of any kind,
+ * overlapping as they fall.
  */
 export function randomSchedule(rng: Prng, lim: ScheduleLimits): Fault[] {
   const start = 3000;
@@ -46,10 +68,14 @@ export function randomSchedule(rng: Prng, lim: ScheduleLimits): Fault[] {
     const at = rng.between(start, lim.chaosMs - minMs);
     return { at, until: Math.min(lim.chaosMs, at + rng.between(minMs, maxMs)) };
   };
-  if (rng.chance(1 / 3)) {
+  const roll = rng.float();
+  if (roll < 1 / 3) return hardCase(rng, lim, start).sort((a, b) => a.at - b.at);
+  if (roll < 2 / 3) {
     const at = rng.between(start, lim.chaosMs / 2);
     const crash: Fault = { kind: 'machine_crash', node: node(), at, until: lim.chaosMs };
-    if (rng.chance(1 / 2)) return [crash];
+    if (rng.chance(1 / 3)) return [crash];
+    // Its slot sector rewritten by someone else, with garbage or its own old records: no life of the crashed node.
+    if (rng.chance(1 / 2)) return [crash, { kind: 'slot_replay', node: crash.node, at: rng.between(start, at + 2000), until: lim.chaosMs }];
     // The partner first seen on the disk only, or on one network only, then dead: the verdict must follow it.
     const cutFrom = rng.between(start, at);
     const nets = rng.chance(1 / 2) ? [0, 1] : [rng.int(0, 1)];
@@ -63,6 +89,9 @@ export function randomSchedule(rng: Prng, lim: ScheduleLimits): Fault[] {
       case 'partition':
         faults.push({ kind, net: rng.int(0, 1), ...span(500, 15000) });
         break;
+      case 'one_way':
+        faults.push({ kind, net: rng.int(0, 1), from: node(), ...span(500, 15000) });
+        break;
       case 'link_down':
         faults.push({ kind, node: node(), net: rng.int(0, 1), ...span(500, 15000) });
         break;
@@ -75,11 +104,21 @@ export function randomSchedule(rng: Prng, lim: ScheduleLimits): Fault[] {
       case 'disk_stall':
         faults.push({ kind, node: node(), ...span(200, 2 * lim.leaseMs) });
         break;
+      case 'disk_slow':
+        faults.push({ kind, node: node(), ...span(500, 15000), latencyMs: rng.between(200, 3000) });
+        break;
       case 'disk_lost':
+      case 'lost_writes':
         faults.push({ kind, node: node(), ...span(500, 15000) });
         break;
       case 'agent_crash':
         faults.push({ kind, node: node(), ...span(100, 5000) });
+        break;
+      case 'agent_stop':
+        faults.push({ kind, node: node(), ...span(100, 3 * lim.leaseMs) });
+        break;
+      case 'stop_hang':
+        faults.push({ kind, node: node(), ...span(1000, 15000), hangMs: rng.between(lim.leaseMs / 2, 3 * lim.leaseMs) });
         break;
       case 'agent_freeze':
         faults.push({ kind, node: node(), ...span(100, 2 * lim.leaseMs) });
@@ -91,7 +130,10 @@ export function randomSchedule(rng: Prng, lim: ScheduleLimits): Fault[] {
         faults.push({ kind, node: node(), ...span(100, 2 * lim.leaseMs) });
         break;
       case 'clock_jump':
-        faults.push({ kind, node: node(), at: rng.between(start, lim.chaosMs), jumpMs: rng.between(50, 3 * lim.leaseMs) });
+        faults.push({
+          kind, node: node(), at: rng.between(start, lim.chaosMs),
+          jumpMs: rng.between(50, 3 * lim.leaseMs) * (rng.chance(1 / 3) ? -1 : 1),
+        });
         break;
       case 'resource_failures':
         faults.push({ kind, node: node(), ...span(1000, 15000), probability: rng.between(0.1, 0.7) });
@@ -110,12 +152,82 @@ export function randomSchedule(rng: Prng, lim: ScheduleLimits): Fault[] {
   return faults.sort((a, b) => a.at - b.at);
 }
 
+/**
+ * The situations where a protocol's margins are thin, each composed on purpose with random timing: a node cut off
+ * from its partner and its disk whose stops then hang; a node paused around its partner's verdict; operators who
+ * move both groups at once; a takeover, a failback and a second takeover the other way (fences of two terms) with
+ * stops that hang; writes that land late on both sides of a fence.
+ */
+function hardCase(rng: Prng, lim: ScheduleLimits, start: number): Fault[] {
+  const x: NodeIdx = rng.chance(0.5) ? 0 : 1;
+  const y: NodeIdx = x === 0 ? 1 : 0;
+  const lease = lim.leaseMs;
+  const t0 = rng.between(start, lim.chaosMs / 2);
+  const cut = (from: number, until: number): Fault[] =>
+    [0, 1].map((net): Fault => ({ kind: 'partition', net, at: from, until }));
+  switch (rng.int(0, 4)) {
+    case 0: {
+      // Cut off from the partner and from its own disk (or its writes lost or slow); its stops may hang; either
+      // clock may jump.
+      const until = t0 + rng.between(2 * lease, 5 * lease);
+      const disk = rng.pick(['disk_lost', 'lost_writes', 'disk_slow'] as const);
+      const faults: Fault[] = [...cut(t0, until),
+        disk === 'disk_slow' ? { kind: disk, node: x, at: t0, until, latencyMs: rng.between(200, 3000) } : { kind: disk, node: x, at: t0, until }];
+      if (rng.chance(0.6)) faults.push({ kind: 'stop_hang', node: x, at: t0, until, hangMs: rng.between(lease / 2, 3 * lease) });
+      if (rng.chance(0.5)) faults.push({ kind: 'clock_jump', node: y, at: t0 + rng.between(500, 2 * lease), jumpMs: rng.between(200, 3 * lease) });
+      if (rng.chance(0.3)) faults.push({ kind: 'clock_jump', node: x, at: t0 + rng.between(0, lease), jumpMs: -rng.between(200, 2 * lease) });
+      return faults;
+    }
+    case 1: {
+      // X's agent pauses; Y, already suspecting it, pauses too, and X wakes while Y sleeps.
+      const xUntil = t0 + rng.between(lease / 4, 2 * lease);
+      const yAt = t0 + rng.between(500, 2500);
+      return [
+        { kind: 'agent_freeze', node: x, at: t0, until: xUntil },
+        { kind: rng.pick(['agent_freeze', 'machine_freeze'] as const), node: y, at: yAt, until: Math.max(yAt + 200, xUntil + rng.between(0, 3000)) },
+      ];
+    }
+    case 2: {
+      // Both operators move the partner's group at once.
+      const command = rng.pick(['takeover', 'takeover', 'release', 'reintegrate'] as const);
+      return [
+        { kind: 'operator', node: x, at: t0, command: 'takeover' },
+        { kind: 'operator', node: y, at: t0 + rng.between(0, 300), command },
+      ];
+    }
+    case 3: {
+      // X crashes and is taken over; it comes back and is given its group (stops on Y may hang); then Y crashes.
+      const back = t0 + rng.between(8000, 12000);
+      const yCrash = back + rng.between(3000, 12000);
+      return [
+        { kind: 'machine_crash', node: x, at: t0, until: back },
+        { kind: 'stop_hang', node: y, at: back, until: back + rng.between(2000, 10000), hangMs: rng.between(lease / 2, 2 * lease) },
+        { kind: 'operator', node: x, at: back + rng.between(2000, 6000), command: 'reintegrate' },
+        { kind: 'machine_crash', node: y, at: yCrash, until: Math.min(lim.chaosMs, yCrash + rng.between(3000, 15000)) },
+      ];
+    }
+    default: {
+      // Cut off from each other, and each side's writes late: the fence lands late, and so do X's renewals.
+      const until = t0 + rng.between(2 * lease, 4 * lease);
+      return [...cut(t0, until),
+        rng.chance(0.5)
+          ? { kind: 'disk_stall', node: x, at: t0 + rng.between(0, lease), until }
+          : { kind: 'disk_slow', node: x, at: t0 + rng.between(0, lease), until, latencyMs: rng.between(300, 3000) },
+        { kind: 'disk_slow', node: y, at: t0, until, latencyMs: rng.between(200, 1500) },
+        ...(rng.chance(0.5) ? [{ kind: 'stop_hang', node: x, at: t0, until, hangMs: rng.between(lease / 2, 2 * lease) } as Fault] : []),
+      ];
+    }
+  }
+}
+
 export function describeFault(f: Fault): string {
   const who = 'node' in f ? ` node${f.node + 1}` : '';
-  const net = 'net' in f ? ` net${'ab'[f.net]}` : '';
+  const net = 'net' in f ? ` net${'ab'[f.net]}${f.kind === 'one_way' ? ` from node${f.from + 1}` : ''}` : '';
   const until = 'until' in f ? `–${(f.until / 1000).toFixed(3)}s` : '';
   const extra =
-    f.kind === 'clock_jump' ? ` +${Math.round(f.jumpMs)}ms`
+    f.kind === 'clock_jump' ? ` ${f.jumpMs < 0 ? '' : '+'}${Math.round(f.jumpMs)}ms`
+    : f.kind === 'disk_slow' ? ` ${Math.round(f.latencyMs)}ms`
+    : f.kind === 'stop_hang' ? ` ${Math.round(f.hangMs)}ms`
     : f.kind === 'operator' ? ` ${f.command}`
     : f.kind === 'health_failure' ? ` ${f.resource}`
     : f.kind === 'lossy' ? ` loss ${f.loss.toFixed(2)} dup ${f.dup.toFixed(2)} delay≤${Math.round(f.delayMaxMs)}ms`

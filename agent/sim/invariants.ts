@@ -96,6 +96,23 @@ export class Invariants {
     }
   }
 
+  /**
+   * A watchdog reset is the last resort: it must follow a frozen, stopped or crashed agent, a stop that hung or
+   * failed, or a jump of the machine's clock. A reset of a machine whose agent ran all along means the core did not
+   * stand down before its own lease ran out: it relied on the watchdog, and without one would have served on.
+   */
+  checkWatchdogReset(m: Machine): void {
+    const w = this.w;
+    const t = w.setup.timing;
+    if (m.watchdog.asked) return;
+    const from = w.now - (t.selfFenceLeaseMs + t.watchdogTimeoutMs + w.setup.tickMs);
+    if (m.agentRunningSince === null || m.agentRunningSince > from || m.lastClockJumpAt >= from) return;
+    const excused = w.faults.some((f) => 'node' in f && f.node === m.idx && EXCUSES_A_RESET.includes(f.kind) &&
+      f.at <= w.now && ('until' in f ? f.until : f.at) >= from);
+    if (excused) return;
+    this.violation(`node${m.idx + 1}'s watchdog reset it while its agent ran: the agent did not stand down before its lease ran out`);
+  }
+
   takeoverBoundMs(): number {
     return takeoverBoundMs(this.w.setup.timing, this.w.setup.tickMs, MAX_GROUP_START_MS);
   }
@@ -156,6 +173,9 @@ export class Invariants {
     if (problems.length > 0) this.violation(`not converged ${w.setup.healMs} ms after the faults healed: ${problems.join('; ')}`);
   }
 }
+
+/** Faults under which a correct agent may still be reset by its watchdog: its stops hang or fail. */
+const EXCUSES_A_RESET: readonly Fault['kind'][] = ['stop_hang', 'resource_failures'];
 
 /** Faults of the survivor shortly before the crash still disturb it (a freeze just ended, a reboot just done). */
 function t0Slack(w: World): number {

@@ -1,7 +1,7 @@
 // Runs seeds: one seed is one fault schedule played against both cores; many seeds are spread over worker threads.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { randomSchedule } from './faults.ts';
+import { randomSchedule, type Fault } from './faults.ts';
 import { Prng } from './prng.ts';
 import { simSetup } from './setup.ts';
 import { World, type RunResult, type StepFn } from './world.ts';
@@ -29,6 +29,11 @@ export function runSeed(seed: number, opts: SimOptions, stepFn?: StepFn, verbose
   return new World(seed, setup, faults, stepFn, verbose).run();
 }
 
+/** One given schedule (a regression's, kept as it was drawn), in the world of `seed`. */
+export function runSchedule(seed: number, opts: SimOptions, faults: Fault[]): RunResult {
+  return new World(seed, simSetup(opts), faults).run();
+}
+
 const WORKER_URL = new URL('./worker.ts', import.meta.url).href;
 
 export interface BatchResult {
@@ -38,21 +43,26 @@ export interface BatchResult {
   elapsedMs: number;
 }
 
-/** Runs seeds first..first+count-1 in this thread. */
-export function runBatch(first: number, count: number, fixed?: Partial<SimOptions>, stepFn?: StepFn): BatchResult {
+/** Runs seeds first..first+count-1 in this thread, or up to the first that fails. */
+export function runBatch(first: number, count: number, fixed?: Partial<SimOptions>, stepFn?: StepFn, stopAtFirst = false): BatchResult {
   const started = performance.now();
   const failures: RunResult[] = [];
   let events = 0;
+  let seeds = 0;
   for (let seed = first; seed < first + count; seed++) {
     const r = runSeed(seed, optionsForSeed(seed, fixed), stepFn);
+    seeds++;
     events += r.events;
     if (r.violations.length > 0) failures.push(r);
+    if (stopAtFirst && failures.length > 0) break;
   }
-  return { seeds: count, failures, events, elapsedMs: performance.now() - started };
+  return { seeds, failures, events, elapsedMs: performance.now() - started };
 }
 
 /** Spreads seeds over one worker thread per core (each has its own copy of the cores: nothing is shared). */
-export async function runParallel(first: number, count: number, fixed?: Partial<SimOptions>, workers = availableParallelism()): Promise<BatchResult> {
+export async function runParallel(
+  first: number, count: number, fixed?: Partial<SimOptions>, workers = availableParallelism(), stopAtFirst = false,
+): Promise<BatchResult> {
   const started = performance.now();
   const n = Math.max(1, Math.min(workers, count));
   const per = Math.ceil(count / n);
@@ -64,14 +74,14 @@ export async function runParallel(first: number, count: number, fixed?: Partial<
     jobs.push(new Promise((resolve, reject) => {
       // Workers start without the parent's TypeScript loader: register tsx in the worker, then load it.
       const boot = `import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(WORKER_URL)}); })`;
-      const w = new Worker(boot, { eval: true, workerData: { first: from, count: c, fixed } });
+      const w = new Worker(boot, { eval: true, workerData: { first: from, count: c, fixed, stopAtFirst } });
       w.once('message', resolve);
       w.once('error', reject);
     }));
   }
   const parts = await Promise.all(jobs);
   return {
-    seeds: count,
+    seeds: parts.reduce((s, p) => s + p.seeds, 0),
     failures: parts.flatMap((p) => p.failures).sort((a, b) => a.seed - b.seed),
     events: parts.reduce((s, p) => s + p.events, 0),
     elapsedMs: performance.now() - started,

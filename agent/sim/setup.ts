@@ -27,6 +27,7 @@ export const SIM_TIMING: CoreTiming = {
   diskProbeTimeoutMs: 1200,
   selfFenceLeaseMs: 3000,
   fenceAfterMs: 2000,
+  watchdogTimeoutMs: 500,
 };
 
 export interface SetupOptions {

@@ -2,5 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { runBatch } from './run.ts';
 
-const { first, count, fixed } = workerData as { first: number; count: number; fixed?: Parameters<typeof runBatch>[2] };
-parentPort!.postMessage(runBatch(first, count, fixed));
+const { first, count, fixed, stopAtFirst } = workerData as {
+  first: number; count: number; fixed?: Parameters<typeof runBatch>[2]; stopAtFirst: boolean;
+};
+parentPort!.postMessage(runBatch(first, count, fixed, undefined, stopAtFirst));

@@ -1,6 +1,11 @@
 // The simulated world both cores run in: two machines (each with a hardware watchdog, its own drifting clock and
 // the resources it holds), two networks between them, the shared mailbox disk, and a fault schedule. Everything
 // happens on one agenda driven by one seeded random source, so a seed replays exactly.
+//
+// The watchdog is modelled as the device is: the agent pets it on every step while its lease is good (as
+// DeviceWatchdog does), and it resets the machine one device timeout after the last pet, whatever the agent then
+// does; the magic close disarms it only when the agent owned nothing. Disk requests of a machine are served in order
+// (one I/O thread): a stalled or slow request completes late, and its write lands late, after the core gave up on it.
 import { step as realStep, type StepResult } from '../core/pairing.ts';
 import { INTENT_LOG_RECORDS } from '../core/intent.ts';
 import { initialState, type NodeState } from '../core/state.ts';
@@ -24,20 +29,39 @@ type SimEvent =
   | { k: 'tick'; node: NodeIdx }
   | { k: 'deliver'; node: NodeIdx; inc: number; ev: CoreEvent }
   | { k: 'packet'; from: NodeIdx; to: NodeIdx; net: number; payload: Payload }
-  | {
-    k: 'disk'; node: NodeIdx; inc: number; opId: number;
-    write: { slot: StatusRecord; outbox: Outbox; intents: IntentRecord[] } | null; readIntents: Array<'own' | 'partner'>;
-  }
+  | ({ k: 'disk' } & DiskOp)
   | {
     k: 'resource'; node: NodeIdx; boot: number; inc: number; group: string; resource: string; kind: ResourceKind;
     op: 'start' | 'stop'; wasHeld: boolean;
   }
   | { k: 'fault'; fault: Fault; edge: 'start' | 'end' }
-  | { k: 'watchdog'; node: NodeIdx; token: number }
+  | { k: 'watchdog'; node: NodeIdx; boot: number }
+  | { k: 'slot_replay'; node: NodeIdx; fault: Fault }
   | { k: 'boot'; node: NodeIdx; boot: number }
   | { k: 'fence_done'; node: NodeIdx; inc: number; victim: NodeIdx }
   | { k: 'operator_sweep' }
   | { k: 'check_takeover'; victim: NodeIdx; crashedAt: number };
+
+interface DiskOp {
+  node: NodeIdx;
+  boot: number;
+  inc: number;
+  opId: number;
+  write: { slot: StatusRecord; outbox: Outbox; intents: IntentRecord[] } | null;
+  readIntents: Array<'own' | 'partner'>;
+}
+
+/** The watchdog device of a machine. */
+interface WatchdogDevice {
+  /** Opened and not closed by the magic close: it is counting. */
+  open: boolean;
+  /** The core's deadline, on the machine's clock: the agent pets only before it. */
+  until: number | null;
+  lastPetAt: number;
+  checkPending: boolean;
+  /** The core asked for the reset itself (a stop that failed): its deadline was already past when armed. */
+  asked: boolean;
+}
 
 interface Agent {
   inc: number;
@@ -60,8 +84,17 @@ export interface Machine {
   links: boolean[];
   diskStalls: number;
   diskLosses: number;
+  lostWrites: number;
+  /** While a disk_slow fault lasts: each request's latency. */
+  diskLatencyMs: number | null;
+  /** Disk requests waiting, in order; the first is being served unless the disk is stalled. */
+  diskQueue: DiskOp[];
+  diskBusy: boolean;
   failureProbability: number;
-  watchdogToken: number;
+  stopHangMs: number;
+  watchdog: WatchdogDevice;
+  /** The last jump of this machine's clock (real time), for judging its watchdog resets. */
+  lastClockJumpAt: number;
   resourceBusyUntil: Map<string, number>;
   /** When the agent has been running without a break since (null while it is not). */
   agentRunningSince: number | null;
@@ -88,9 +121,17 @@ export class World {
   private incs = 0;
   private events = 0;
   private partitions = [0, 0];
+  /** Per network, per sending node: one-way cuts. */
+  private oneWay = [[0, 0], [0, 0]];
   private lossy: ({ loss: number; dup: number; delayMaxMs: number } | null)[] = [null, null];
   private readonly baseDelayMs: number;
   private slots: (StatusRecord | null)[] = [null, null];
+  /** A slot sector overwritten by someone else with bytes that do not verify. */
+  private slotGarbage = [false, false];
+  /** Each node's last records, for a replay of them. */
+  private slotHistory: StatusRecord[][] = [[], []];
+  /** Each node's newest record that its partner has read: a replay of an older one is what it can be fooled with. */
+  private slotReadByPartner: (StatusRecord | null)[] = [null, null];
   private inboxes: (Outbox | null)[] = [null, null];
   /** Each node's intent log on the shared disk: its last records, oldest first. */
   private intentLogs: IntentRecord[][] = [[], []];
@@ -120,8 +161,14 @@ export class World {
       links: [true, true],
       diskStalls: 0,
       diskLosses: 0,
+      lostWrites: 0,
+      diskLatencyMs: null,
+      diskQueue: [],
+      diskBusy: false,
       failureProbability: 0,
-      watchdogToken: 0,
+      stopHangMs: 0,
+      watchdog: { open: false, until: null, lastPetAt: 0, checkPending: false, asked: false },
+      lastClockJumpAt: -Infinity,
       resourceBusyUntil: new Map(),
       agentRunningSince: null,
       upSince: 0,
@@ -178,11 +225,12 @@ export class World {
   }
 
   netClean(net: number): boolean {
-    return this.partitions[net] === 0 && this.lossy[net] === null && this.machines.every((m) => m.links[net]);
+    return this.partitions[net] === 0 && this.oneWay[net]!.every((n) => n === 0) && this.lossy[net] === null &&
+      this.machines.every((m) => m.links[net]);
   }
 
   diskClean(m: Machine): boolean {
-    return m.diskStalls === 0 && m.diskLosses === 0;
+    return m.diskStalls === 0 && m.diskLosses === 0 && m.lostWrites === 0 && m.diskLatencyMs === null && !this.slotGarbage[m.idx];
   }
 
   // ------------------------------------------------------------------------------------------------ dispatch
@@ -206,14 +254,10 @@ export class World {
         return this.resourceComplete(e);
       case 'fault':
         return this.applyFault(e.fault, e.edge);
-      case 'watchdog': {
-        const m = this.machines[e.node]!;
-        if (m.up && e.token === m.watchdogToken) {
-          this.log(`node${m.idx + 1} watchdog fired: machine reset`);
-          this.reset(m, this.rng.between(1000, 3000));
-        }
-        return;
-      }
+      case 'watchdog':
+        return this.watchdogCheck(this.machines[e.node]!, e.boot);
+      case 'slot_replay':
+        return this.replaySlot(e.node, e.fault);
       case 'boot':
         return this.powerOn(this.machines[e.node]!, e.boot);
       case 'fence_done': {
@@ -258,6 +302,7 @@ export class World {
     }
     agent.core = r.state;
     for (const fx of r.effects) this.effect(m, agent, fx);
+    this.petWatchdog(m);
   }
 
   private wakeAgent(m: Machine): void {
@@ -279,24 +324,18 @@ export class World {
         return;
       case 'icmp_probe':
         return this.send(m.idx, partner.idx, NETS.indexOf(fx.net), { type: 'icmp_request', probeId: fx.probeId, inc: agent.inc });
-      case 'disk_cycle':
-        if (m.diskStalls > 0) return; // the request hangs: the core's deadline turns it into a failure
-        this.agenda.push(this.now + this.rng.between(...DISK_MS), {
-          k: 'disk', node: m.idx, inc: agent.inc, opId: fx.opId, write: fx.write, readIntents: fx.readIntents,
-        });
-        return;
+      case 'disk_cycle': {
+        const op: DiskOp = { node: m.idx, boot: m.boot, inc: agent.inc, opId: fx.opId, write: fx.write, readIntents: fx.readIntents };
+        m.diskQueue.push(op);
+        return this.serveDisk(m);
+      }
       case 'start_resource':
         this.checkIntentWritten(m, fx.group, fx.kind);
         return this.resourceBegin(m, agent, fx.group, fx.resource, fx.kind, 'start');
       case 'stop_resource':
         return this.resourceBegin(m, agent, fx.group, fx.resource, fx.kind, 'stop');
-      case 'watchdog': {
-        m.watchdogToken++;
-        if (fx.until === null) return;
-        const realDelay = Math.max(0, (fx.until - this.localTime(m)) / m.clockRate);
-        this.agenda.push(this.now + realDelay, { k: 'watchdog', node: m.idx, token: m.watchdogToken });
-        return;
-      }
+      case 'watchdog':
+        return this.armWatchdog(m, fx.until);
       case 'run_fence_command':
         this.agenda.push(this.now + this.rng.between(100, 800), { k: 'fence_done', node: m.idx, inc: agent.inc, victim: partner.idx });
         return;
@@ -325,7 +364,8 @@ export class World {
   }
 
   private reachable(from: NodeIdx, to: NodeIdx, net: number): boolean {
-    return this.partitions[net] === 0 && this.machines[from]!.links[net]! && this.machines[to]!.links[net]!;
+    return this.partitions[net] === 0 && this.oneWay[net]![from] === 0 && this.machines[from]!.links[net]! &&
+      this.machines[to]!.links[net]!;
   }
 
   private arrive(from: NodeIdx, to: NodeIdx, net: number, payload: Payload): void {
@@ -342,27 +382,51 @@ export class World {
     }
   }
 
-  private diskComplete(e: Extract<SimEvent, { k: 'disk' }>): void {
+  /**
+   * Serves the next request, if the disk is free: with the latency of the moment. A stalled disk serves nothing;
+   * the core's deadline meanwhile turns the request into a failure, and it completes once the stall ends.
+   */
+  private serveDisk(m: Machine): void {
+    if (m.diskBusy || m.diskStalls > 0 || m.diskQueue.length === 0) return;
+    m.diskBusy = true;
+    const op = m.diskQueue.shift()!;
+    this.agenda.push(this.now + (m.diskLatencyMs ?? this.rng.between(...DISK_MS)), { k: 'disk', ...op });
+  }
+
+  private diskComplete(e: DiskOp): void {
     const m = this.machines[e.node]!;
-    if (!m.up || m.diskStalls > 0) return;
+    if (!m.up || m.boot !== e.boot) return;
+    m.diskBusy = false;
+    this.serveDisk(m);
     if (m.diskLosses > 0) {
       return this.deliver(m, e.inc, { type: 'disk_done', opId: e.opId, ok: false, error: 'EIO' });
     }
     const me = m.idx;
     const partner = 1 - me;
     if (e.write) {
-      this.slots[me] = e.write.slot;
+      if (m.lostWrites === 0) this.writeSlot(me, e.write.slot);
       this.inboxes[partner] = e.write.outbox;
       this.appendIntents(me, e.write.intents);
     }
-    const partnerSlot = this.slots[partner]!;
+    const partnerSlot = this.slotGarbage[partner] ? null : this.slots[partner]!;
+    const read = this.slotReadByPartner[partner];
+    if (partnerSlot && (!read || partnerSlot.gen > read.gen || (partnerSlot.gen === read.gen && partnerSlot.counter > read.counter))) {
+      this.slotReadByPartner[partner] = partnerSlot;
+    }
     const view: MailboxView = {
-      ownSlot: this.slots[me]!, ownOutbox: this.inboxes[partner]!, inbox: this.inboxes[me]!, partnerSlot,
-      partnerSlotFingerprint: partnerSlot && `${partnerSlot.gen}:${partnerSlot.counter}`,
+      ownSlot: this.slotGarbage[me] ? null : this.slots[me]!, ownOutbox: this.inboxes[partner]!, inbox: this.inboxes[me]!, partnerSlot,
     };
     if (e.readIntents.includes('own')) view.ownIntents = [...this.intentLogs[me]!];
     if (e.readIntents.includes('partner')) view.partnerIntents = [...this.intentLogs[partner]!];
     this.deliver(m, e.inc, { type: 'disk_done', opId: e.opId, ok: true, view });
+  }
+
+  private writeSlot(node: NodeIdx, slot: StatusRecord): void {
+    this.slots[node] = slot;
+    this.slotGarbage[node] = false;
+    const history = this.slotHistory[node]!;
+    history.push(slot);
+    if (history.length > 20) history.shift();
   }
 
   /** Write-ahead: a start is carried out only once its `begun` record is on the (simulated) disk. */
@@ -391,7 +455,7 @@ export class World {
   private resourceBegin(m: Machine, agent: Agent, group: string, resource: string, kind: ResourceKind, op: 'start' | 'stop'): void {
     const key = `${group}/${resource}`;
     const begin = Math.max(this.now, m.resourceBusyUntil.get(key) ?? 0);
-    const done = begin + this.rng.between(...RESOURCE_MS[kind]);
+    const done = begin + this.rng.between(...RESOURCE_MS[kind]) + (op === 'stop' ? m.stopHangMs : 0);
     m.resourceBusyUntil.set(key, done);
     const wasHeld = this.inv.holdsResource(m.idx, group, kind);
     if (op === 'start') this.inv.hold(m, group, kind);
@@ -432,12 +496,79 @@ export class World {
     this.agenda.push(this.now + this.rng.between(0, this.setup.tickMs), { k: 'tick', node: m.idx });
   }
 
+  // ------------------------------------------------------------------------------------------------ watchdog
+
+  /** A timeout of 0 is a pair configured without a watchdog device: nothing to arm. */
+  private armWatchdog(m: Machine, until: number | null): void {
+    const wd = m.watchdog;
+    if (this.setup.timing.watchdogTimeoutMs === 0) return;
+    wd.until = until;
+    if (until === null) {
+      wd.open = false; // the magic close: nothing is owned
+      return;
+    }
+    if (!wd.open) {
+      wd.open = true;
+      wd.lastPetAt = this.now;
+    }
+    wd.asked = until <= this.localTime(m);
+    this.petWatchdog(m);
+  }
+
+  /** The agent pets the device while its lease is good; the device checks one timeout after the last pet. */
+  private petWatchdog(m: Machine): void {
+    const wd = m.watchdog;
+    if (!wd.open || wd.until === null) return;
+    if (this.localTime(m) < wd.until) wd.lastPetAt = this.now;
+    if (!wd.checkPending) {
+      wd.checkPending = true;
+      this.agenda.push(wd.lastPetAt + this.setup.timing.watchdogTimeoutMs, { k: 'watchdog', node: m.idx, boot: m.boot });
+    }
+  }
+
+  private watchdogCheck(m: Machine, boot: number): void {
+    const wd = m.watchdog;
+    if (!m.up || m.boot !== boot) return;
+    wd.checkPending = false;
+    if (!wd.open) return;
+    const due = wd.lastPetAt + this.setup.timing.watchdogTimeoutMs;
+    if (this.now < due) {
+      wd.checkPending = true;
+      this.agenda.push(due, { k: 'watchdog', node: m.idx, boot: m.boot });
+      return;
+    }
+    this.log(`node${m.idx + 1} watchdog fired: machine reset`);
+    this.inv.checkWatchdogReset(m);
+    this.reset(m, this.rng.between(1000, 3000));
+  }
+
+  // ------------------------------------------------------------------------------------------------ disk faults
+
+  /**
+   * Someone else rewrites the node's slot: garbage, or one of its own records that the partner has already read (a
+   * record it has not read yet is indistinguishable from a fresh write, to any protocol).
+   */
+  private replaySlot(node: NodeIdx, f: Fault): void {
+    if (!('until' in f) || this.now >= f.until) return;
+    const read = this.slotReadByPartner[node];
+    const old = read ? this.slotHistory[node]!.filter((r) => r.gen < read.gen || (r.gen === read.gen && r.counter <= read.counter)) : [];
+    if (old.length > 0 && this.rng.chance(0.5)) {
+      this.slots[node] = old[this.rng.int(0, old.length - 1)]!;
+      this.slotGarbage[node] = false;
+    } else {
+      this.slotGarbage[node] = true;
+    }
+    this.agenda.push(this.now + this.setup.timing.diskIntervalMs, { k: 'slot_replay', node, fault: f });
+  }
+
   /** Power loss or a watchdog reset: everything the machine held is gone. It boots again after `downMs`. */
   reset(m: Machine, downMs: number): void {
     m.up = false;
     m.agent = null;
     m.agentRunningSince = null;
-    m.watchdogToken++;
+    m.watchdog = { open: false, until: null, lastPetAt: 0, checkPending: false, asked: false };
+    m.diskQueue = [];
+    m.diskBusy = false;
     m.resourceBusyUntil.clear();
     this.inv.releaseAll(m);
     this.agenda.push(this.now + downMs, { k: 'boot', node: m.idx, boot: m.boot });
@@ -456,6 +587,9 @@ export class World {
       case 'partition':
         this.partitions[f.net]! += d;
         return;
+      case 'one_way':
+        this.oneWay[f.net]![f.from]! += d;
+        return;
       case 'lossy':
         this.lossy[f.net] = start ? { loss: f.loss, dup: f.dup, delayMaxMs: f.delayMaxMs } : null;
         return;
@@ -465,11 +599,38 @@ export class World {
         if (m.agent) this.deliver(m, m.agent.inc, { type: 'link', net: NETS[f.net]!, up: !start });
         return;
       }
-      case 'disk_stall':
-        this.machines[f.node]!.diskStalls += d;
+      case 'disk_stall': {
+        const m = this.machines[f.node]!;
+        m.diskStalls += d;
+        this.serveDisk(m);
         return;
+      }
+      case 'disk_slow':
+        this.machines[f.node]!.diskLatencyMs = start ? f.latencyMs : null;
+        return;
+      case 'stop_hang':
+        this.machines[f.node]!.stopHangMs = start ? f.hangMs : 0;
+        return;
+      case 'slot_replay':
+        if (start) this.replaySlot(f.node, f);
+        return;
+      case 'agent_stop': {
+        const m = this.machines[f.node]!;
+        if (start && m.agent) {
+          // The agent's own SIGTERM handling: the magic close only when nothing is owned (DeviceWatchdog.close).
+          if (m.agent.core.watchdogUntil === null) m.watchdog.open = false;
+          m.agent = null;
+          m.agentRunningSince = null;
+        } else if (!start && m.up && !m.agent) {
+          this.startAgent(m);
+        }
+        return;
+      }
       case 'disk_lost':
         this.machines[f.node]!.diskLosses += d;
+        return;
+      case 'lost_writes':
+        this.machines[f.node]!.lostWrites += d;
         return;
       case 'agent_crash': {
         const m = this.machines[f.node]!;
@@ -505,6 +666,7 @@ export class World {
       }
       case 'clock_jump':
         this.machines[f.node]!.clockOffset += f.jumpMs;
+        this.machines[f.node]!.lastClockJumpAt = this.now;
         return;
       case 'resource_failures':
         this.machines[f.node]!.failureProbability = start ? f.probability : 0;

@@ -7,7 +7,7 @@ import type { CoreTiming } from '../../agent/core/types.ts';
 
 const T: CoreTiming = {
   heartbeatIntervalMs: 100, missesBeforeSuspicion: 4, icmpTimeoutMs: 200, diskIntervalMs: 100,
-  diskIoTimeoutMs: 200, diskProbeTimeoutMs: 500, selfFenceLeaseMs: 2000, fenceAfterMs: 2000,
+  diskIoTimeoutMs: 200, diskProbeTimeoutMs: 500, selfFenceLeaseMs: 2000, fenceAfterMs: 2000, watchdogTimeoutMs: 0,
 };
 
 function watching(): DetectorState {

@@ -42,8 +42,9 @@ class Harness {
     this.pending = null;
     if (!ok) return this.feed({ type: 'disk_done', opId: c.opId, ok: false, error: 'EIO' });
     if (c.write) this.written.push(...c.write.intents);
+    // The slot written reads back as written: the write renews the lease.
     const view: MailboxView = {
-      ownSlot: null, ownOutbox: this.disk.ownOutbox ?? null, inbox: null, partnerSlot: null, partnerSlotFingerprint: null,
+      ownSlot: c.write?.slot ?? null, ownOutbox: this.disk.ownOutbox ?? null, inbox: null, partnerSlot: null,
     };
     if (c.readIntents.includes('own')) view.ownIntents = this.disk.ownIntents ?? [];
     if (c.readIntents.includes('partner')) view.partnerIntents = this.disk.partnerIntents ?? [];

@@ -102,12 +102,10 @@ export class OneNode {
           this.outbox = fx.write.outbox;
         }
         if (this.partner.disk) this.partnerCounter++;
-        const partnerSlot = this.partnerStatus();
         this.pending.push({
           type: 'disk_done', opId: fx.opId, ok: true,
           view: {
-            ownSlot: this.slot, ownOutbox: this.outbox, inbox: { ...this.partnerOutbox }, partnerSlot,
-            partnerSlotFingerprint: String(partnerSlot.counter),
+            ownSlot: this.slot, ownOutbox: this.outbox, inbox: { ...this.partnerOutbox }, partnerSlot: this.partnerStatus(),
           },
         });
         return;

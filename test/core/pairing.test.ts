@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { takeoverBoundMs } from '../../agent/core/lease.ts';
 import type { Fault } from '../../agent/sim/faults.ts';
-import { simSetup, type SetupOptions } from '../../agent/sim/setup.ts';
+import { SIM_TIMING, simSetup, type SetupOptions } from '../../agent/sim/setup.ts';
 import { MAX_GROUP_START_MS, World } from '../../agent/sim/world.ts';
 
 function run(faults: Fault[], opts: Partial<SetupOptions> = {}, seed = 7): World {
@@ -52,22 +52,25 @@ test('reintegration is automatic when configured', () => {
   assert.equal(lines(w, /operator/), []);
 });
 
+// A freeze shorter than the watchdog's timeout is survived; a longer one resets the machine. These detection tests
+// take a 1 s watchdog and 100 ms heartbeats (detection 400 ms), so that a freeze can outlast detection.
+const QUICK_DETECTION = { ...SIM_TIMING, heartbeatIntervalMs: 100, watchdogTimeoutMs: 1000, fenceAfterMs: 1500 };
+
 test('an agent frozen for twice the detection time is not taken over: its machine answers ICMP', () => {
-  // A freeze is survived without any change while it is shorter than the lease less the stop lead (here 1.8 s).
-  const detection = 4 * 200;
-  const w = run([{ kind: 'agent_freeze', node: 0, at: 5000, until: 5000 + 2 * detection }]);
+  const detection = 4 * 100;
+  const w = run([{ kind: 'agent_freeze', node: 0, at: 5000, until: 5000 + 2 * detection + 100 }], { timing: QUICK_DETECTION });
   assert.ok(lines(w, /node2 .*→ partner_degraded: partner's machine answers ICMP/).length >= 1);
-  assert.equal(lines(w, /fencing_partner|power_fencing|fenced/), []);
+  assert.equal(lines(w, /fencing_partner|power_fencing|fenced|watchdog/), []);
 });
 
 test('with a fence command, an agent stalled for less than fenceAfterMs is not powered off', () => {
-  const w = run([{ kind: 'agent_freeze', node: 0, at: 5000, until: 6600 }], { hasFenceCommand: true });
+  const w = run([{ kind: 'agent_freeze', node: 0, at: 5000, until: 5900 }], { hasFenceCommand: true, timing: QUICK_DETECTION });
   assert.ok(lines(w, /node2 .*→ partner_degraded/).length >= 1);
-  assert.equal(lines(w, /power_fencing|fencing_partner|fenced/), []);
+  assert.equal(lines(w, /power_fencing|fencing_partner|fenced|watchdog/), []);
 });
 
-test('an agent hung for good: with a fence command the partner powers it off and takes over', () => {
-  const w = run([{ kind: 'agent_freeze', node: 0, at: 5000, until: 20_000 }], { hasFenceCommand: true });
+test('an agent hung for good, no watchdog device: with a fence command the partner powers it off and takes over', () => {
+  const w = run([{ kind: 'agent_freeze', node: 0, at: 5000, until: 20_000 }], { hasFenceCommand: true, timing: { ...SIM_TIMING, watchdogTimeoutMs: 0 } });
   assert.ok(lines(w, /node2 partner_degraded → power_fencing/).length >= 1);
   assert.ok(lines(w, /node2 fencing_partner → taking_over/).length >= 1);
 });

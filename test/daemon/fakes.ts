@@ -66,7 +66,6 @@ export class FakeMailbox implements Mailbox {
     const view: MailboxView = {
       ownSlot: this.disk.slots[this.index]!, ownOutbox: this.disk.inboxes[other]!,
       inbox: this.disk.inboxes[this.index]!, partnerSlot,
-      partnerSlotFingerprint: partnerSlot && `${partnerSlot.gen}:${partnerSlot.counter}`,
     };
     if (readIntents.includes('own')) view.ownIntents = this.disk.intents[this.index];
     if (readIntents.includes('partner')) view.partnerIntents = this.disk.intents[other];

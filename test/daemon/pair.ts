@@ -15,7 +15,7 @@ export function coreConfig(i: 0 | 1): CoreConfig {
     self: NODES[i], partner: NODES[1 - i]!, selfWinsTies: i === 0, networks: ['a', 'b'],
     timing: {
       heartbeatIntervalMs: 40, missesBeforeSuspicion: 3, icmpTimeoutMs: 60, diskIntervalMs: 40,
-      diskIoTimeoutMs: 80, diskProbeTimeoutMs: 200, selfFenceLeaseMs: 600, fenceAfterMs: 600,
+      diskIoTimeoutMs: 80, diskProbeTimeoutMs: 200, selfFenceLeaseMs: 600, fenceAfterMs: 600, watchdogTimeoutMs: 0,
     },
     reintegrate: 'manual', restartLimit: 2, hasFenceCommand: false,
     groups: { alpha: resources, beta: resources },
