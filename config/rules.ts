@@ -5,6 +5,8 @@ import type { z } from 'zod';
 import { formatPath, type ConfigPath } from './errors.ts';
 import { addressOf, subnetOf } from './ipv4.ts';
 import { defaultCommands } from './profiles.ts';
+import { fenceMargin } from '../agent/core/lease.ts';
+import type { CoreTiming } from '../agent/core/types.ts';
 import type { NfsConfig, NodeConfig, PairConfig, TimingConfig } from './schema.ts';
 
 export type Report = (path: ConfigPath, expected: string, found: unknown) => void;
@@ -16,6 +18,7 @@ export function checkPairRules(config: PairConfig, ctx: z.core.$RefinementCtx<Pa
   const report: Report = (path, expected, found) =>
     ctx.addIssue({ code: 'custom', path: [...path], message: expected, input: found });
   checkTiming(config.timing, report);
+  checkWatchdog(config, report);
   checkCommandNames(config.nfs, report);
   checkNodes(Object.entries(config.nodes), report);
 }
@@ -37,6 +40,40 @@ function checkTiming(timing: TimingConfig, report: Report): void {
   const twoRoundsMs = 2 * timing.heartbeatIntervalMs * timing.missesBeforeSuspicion;
   if (timing.fenceAfterMs < twoRoundsMs) {
     report(['timing', 'fenceAfterMs'], `at least 2 × heartbeatIntervalMs × missesBeforeSuspicion = ${twoRoundsMs}`, timing.fenceAfterMs);
+  }
+}
+
+/** The core's timing from a pair's config: the watchdog's timeout is part of it (0 without a device). */
+export function coreTiming(config: PairConfig): CoreTiming {
+  const t = config.timing;
+  const wd = config.watchdog;
+  return {
+    heartbeatIntervalMs: t.heartbeatIntervalMs,
+    missesBeforeSuspicion: t.missesBeforeSuspicion,
+    icmpTimeoutMs: t.icmpTimeoutMs,
+    diskIntervalMs: t.diskIntervalMs,
+    diskIoTimeoutMs: t.diskIoTimeoutMs,
+    diskProbeTimeoutMs: t.diskProbeTimeoutMs,
+    selfFenceLeaseMs: t.selfFenceLeaseMs,
+    fenceAfterMs: t.fenceAfterMs,
+    watchdogTimeoutMs: wd === undefined || wd === 'none' ? 0 : wd.timeoutMs,
+  };
+}
+
+function checkWatchdog(config: PairConfig, report: Report): void {
+  const wd = config.watchdog;
+  if (wd === undefined) {
+    report(['watchdog'], 'a watchdog device ({ device: /dev/watchdog, timeoutMs: 1000 }), or none to run without one '
+      + '(unsafe: a frozen agent then keeps serving past its lease)', undefined);
+    return;
+  }
+  if (wd === 'none') return;
+  // SBD's rule: the partner waits lease + margin, the margin holding the device's timeout; a lease shorter than two
+  // timeouts would make every freeze longer than the timeout a reset before the lease could even run out.
+  const lease = config.timing.selfFenceLeaseMs;
+  const needed = 2 * wd.timeoutMs + fenceMargin(coreTiming({ ...config, watchdog: 'none' }));
+  if (lease < needed) {
+    report(['timing', 'selfFenceLeaseMs'], `at least 2 × watchdog.timeoutMs + the fence margin = ${needed}`, lease);
   }
 }
 

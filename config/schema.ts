@@ -53,6 +53,14 @@ const timingSchema = strictObject({
   deepCheckCron: cronWithSeconds.default('*/10 * * * * *'),
 }).transform(({ fenceAfterMs, ...timing }) => ({ ...timing, fenceAfterMs: fenceAfterMs ?? timing.selfFenceLeaseMs }));
 
+// Required, as SBD requires one: without a watchdog a frozen agent keeps its NFS server, mounts and address past
+// its lease. "none" says so explicitly (and \`hanfs status\` then shows the pair as unsafe). The timeout is the
+// device's own, as loaded (softdog's soft_margin): Node cannot set it, and it belongs in the fence margin.
+const watchdogSchema = z.union([
+  z.literal('none'),
+  strictObject({ device: absolutePath, timeoutMs: z.int().min(100) }),
+], { error: 'none, or { device: /dev/watchdog, timeoutMs: the device timeout in ms }' });
+
 const metricsSchema = strictObject({
   // Off unless asked for: the endpoint tells anyone who reaches it how the pair is doing.
   listen: z.string().refine((v) => parseListen(v) !== null, 'HOST:PORT with a port 1–65535, like 127.0.0.1:9405 or [::1]:9405')
@@ -119,7 +127,7 @@ const resolvedPairSchema = strictObject({
   controlSocket: absolutePath.default('/run/hanfs/agent.sock'),
   stateDir: absolutePath.default('/var/lib/hanfs'),
   runDir: absolutePath.default('/run/hanfs'),
-  watchdog: absolutePathOrNull.default(null),
+  watchdog: watchdogSchema.optional(),
   log: logSchema.prefault({}),
   timing: timingSchema.prefault({}),
   resources: resourcesSchema.prefault({}),

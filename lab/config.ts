@@ -46,6 +46,8 @@ export function writeConfigs(state: LabState, reintegrate: 'manual' | 'auto', ti
     writeFileSync(configPath(p, self), `# The namespace lab "${p}", as seen by ${self}'s agent (written by scripts/lab up).
 pair: lab
 secretFile: ${labPath(p, 'secret')}
+# The lab's servers are namespaces on one host, which has no watchdog device.
+watchdog: none
 stateDir: ${labPath(p, `${self}-state`)}
 runDir: ${labPath(p, `${self}-run`)}
 controlSocket: ${labPath(p, `${self}.sock`)}

@@ -1,10 +1,16 @@
 // `hanfs simulate`: runs both nodes' cores through seeded fault schedules and checks the pair's invariants.
 import type { Command } from 'commander';
+import { describeVerdict, huntMutant, survivedUnexplained } from '../sim/mutant-hunt.ts';
+import { MUTANTS } from '../sim/mutants.ts';
 import { optionsForSeed, runParallel, runSeed } from '../sim/run.ts';
 
+/** Seeds each planted fault is hunted through with --mutants, unless --seeds says otherwise. */
+const MUTANT_BUDGET = 20_000;
+
 interface SimulateOptions {
-  seeds: string;
+  seeds?: string;
   seed?: string;
+  mutants?: boolean;
   first: string;
   verbose?: boolean;
   workers?: string;
@@ -14,13 +20,16 @@ export function registerSimulateCommand(program: Command): void {
   program
     .command('simulate')
     .description('run the pair protocol through seeded random fault schedules and check its invariants')
-    .option('--seeds <n>', 'how many seeds to run', '1000')
+    .option('--seeds <n>', `how many seeds to run (default 1000; with --mutants, per mutant, default ${MUTANT_BUDGET})`)
     .option('--first <n>', 'the first seed of the range', '1')
     .option('--seed <s>', 'run this one seed only (replays a failure exactly)')
     .option('--verbose', 'with --seed: print the timeline of faults, transitions and reports')
     .option('--workers <n>', 'worker threads (default: one per core)')
+    .option('--mutants', 'run the catalog of planted protocol faults instead: each must be caught')
     .action(async (opts: SimulateOptions) => {
-      process.exitCode = opts.seed !== undefined ? replay(Number(opts.seed), !!opts.verbose) : await batch(opts);
+      if (opts.seed !== undefined) process.exitCode = replay(Number(opts.seed), !!opts.verbose);
+      else if (opts.mutants) process.exitCode = await mutants(opts);
+      else process.exitCode = await batch(opts);
     });
 }
 
@@ -32,8 +41,23 @@ function replay(seed: number, verbose: boolean): number {
   return r.violations.length > 0 ? 1 : 0;
 }
 
+async function mutants(opts: SimulateOptions): Promise<number> {
+  const budget = opts.seeds !== undefined ? Number(opts.seeds) : MUTANT_BUDGET;
+  const workers = opts.workers !== undefined ? Number(opts.workers) : undefined;
+  let caught = 0;
+  let unexplained = 0;
+  for (const m of MUTANTS) {
+    const v = await huntMutant(m, Number(opts.first), budget, workers);
+    console.log(describeVerdict(v));
+    if (v.caughtBy) caught++;
+    if (survivedUnexplained(v)) unexplained++;
+  }
+  console.log(`mutants: ${MUTANTS.length}, caught: ${caught}, survived unexplained: ${unexplained}`);
+  return unexplained > 0 ? 1 : 0;
+}
+
 async function batch(opts: SimulateOptions): Promise<number> {
-  const count = Number(opts.seeds);
+  const count = Number(opts.seeds ?? 1000);
   const first = Number(opts.first);
   const workers = opts.workers !== undefined ? Number(opts.workers) : undefined;
   const r = await runParallel(first, count, undefined, workers);

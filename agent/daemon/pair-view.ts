@@ -1,6 +1,7 @@
 // This node's view of the pair's configuration: its partner, its two networks (named by subnet) with the partner's
 // address on each, and the core's configuration derived from it.
 import { addressOf, broadcastOf, subnetOf } from '../../config/ipv4.ts';
+import { coreTiming } from '../../config/rules.ts';
 import type { NodeConfig, PairConfig } from '../../config/schema.ts';
 import { RESOURCE_ORDER, type CoreConfig } from '../core/types.ts';
 import type { NetworkEndpoint } from '../ports.ts';
@@ -43,23 +44,12 @@ export function pairView(pair: PairConfig, self: string): PairView {
 /** Every group has one resource of each kind; a kind covers all of the group's disks or exports. */
 export function coreConfigFor(v: PairView): CoreConfig {
   const resources = RESOURCE_ORDER.map((kind) => ({ name: kind, kind }));
-  const t = v.pair.timing;
   return {
     self: v.self,
     partner: v.partner,
     selfWinsTies: v.selfIndex === 0,
     networks: v.networks.map((n) => n.net),
-    timing: {
-      heartbeatIntervalMs: t.heartbeatIntervalMs,
-      missesBeforeSuspicion: t.missesBeforeSuspicion,
-      icmpTimeoutMs: t.icmpTimeoutMs,
-      diskIntervalMs: t.diskIntervalMs,
-      diskIoTimeoutMs: t.diskIoTimeoutMs,
-      diskProbeTimeoutMs: t.diskProbeTimeoutMs,
-      selfFenceLeaseMs: t.selfFenceLeaseMs,
-      fenceAfterMs: t.fenceAfterMs,
-      watchdogTimeoutMs: 0,
-    },
+    timing: coreTiming(v.pair),
     reintegrate: v.pair.reintegrate,
     restartLimit: v.pair.resources.restartLimit,
     hasFenceCommand: v.pair.fenceCommand !== null,

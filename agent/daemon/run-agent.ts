@@ -93,7 +93,9 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
     }),
     mailbox,
     resources: opts.dryRun ? new DryRunResources(log) : new SystemResources({ view, runner, log, runDir: pair.runDir }),
-    watchdog: pair.watchdog ? new DeviceWatchdog(pair.watchdog, clock, Math.max(50, t.heartbeatIntervalMs / 2)) : new NoWatchdog(log),
+    watchdog: pair.watchdog && pair.watchdog !== 'none'
+      ? new DeviceWatchdog(pair.watchdog.device, clock, Math.max(50, t.heartbeatIntervalMs / 2))
+      : new NoWatchdog(log),
     fence,
     links: new LinkWatcher(view.networks.map((n) => ({ net: n.net, iface: n.iface }))),
     extras: (owns) => ({ addresses: serviceAddresses(view, owns) }),

@@ -54,7 +54,17 @@ export class DeviceWatchdog implements Watchdog {
     }
   }
 
+  /**
+   * The agent is exiting (SIGTERM). Its NFS server, mounts and address keep running (KillMode=process), so while it
+   * still owns anything the device stays armed: the fd is closed without the magic close, the petting stops, and
+   * the machine resets one timeout later unless a restarted agent takes over the petting first. The partner's
+   * fence wait counts on exactly that. Only a watchdog with nothing to guard is disarmed.
+   */
   close(): void {
-    this.disarm();
+    if (this.until === null) return this.disarm();
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
   }
 }

@@ -196,6 +196,15 @@ test('a probe waits longer than one mailbox cycle', () => {
   assertRejected((raw) => { raw.timing = { diskIntervalMs: 1000 }; }, 'timing.diskProbeTimeoutMs', 'more than diskIntervalMs + diskIoTimeoutMs (2000)');
 });
 
+test('a watchdog is required: a device, or none said explicitly', () => {
+  assertRejected((raw) => { delete raw.watchdog; }, 'watchdog', 'or none to run without one');
+  assertRejected((raw) => { raw.watchdog = '/dev/watchdog'; }, 'watchdog', 'none, or { device');
+});
+
+test('the lease covers two watchdog timeouts and the fence margin', () => {
+  assertRejected((raw) => { raw.watchdog = { device: '/dev/watchdog', timeoutMs: 2500 }; }, 'timing.selfFenceLeaseMs', '2 × watchdog.timeoutMs');
+});
+
 test('the self-fence lease covers two mailbox cycles', () => {
   assertRejected((raw) => { raw.timing = { selfFenceLeaseMs: 2999 }; }, 'timing.selfFenceLeaseMs', '= 3000');
   assertRejected((raw) => { raw.timing = { fenceAfterMs: 3999 }; }, 'timing.fenceAfterMs', '= 4000');

@@ -36,6 +36,24 @@ test('disarming writes the magic close, so the driver knows the stop is delibera
   w.close();
 }));
 
+test('an agent exiting while it owns something leaves the watchdog armed: no magic close', () => withDevice(async (device) => {
+  const w = new DeviceWatchdog(device, { now: () => 0 }, 10);
+  w.arm(100);
+  w.close();
+  assert.not.ok(readFileSync(device, 'utf8').includes('V'));
+  const written = readFileSync(device, 'utf8').length;
+  await sleep(40);
+  assert.is(readFileSync(device, 'utf8').length, written, 'petted after close');
+}));
+
+test('an agent exiting with nothing to guard disarms the watchdog', () => withDevice(async (device) => {
+  const w = new DeviceWatchdog(device, { now: () => 0 }, 10);
+  w.arm(100);
+  w.arm(null);
+  w.close();
+  assert.ok(readFileSync(device, 'utf8').endsWith('V'));
+}));
+
 test('without a device the agent says so once, when it first has something to guard', () => {
   const lines: string[] = [];
   const w = new NoWatchdog((_level, message) => lines.push(message));

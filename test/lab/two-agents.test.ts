@@ -23,6 +23,7 @@ let dir = '';
 function config(): string {
   return `pair: lab-test
 secretFile: ${dir}/secret
+watchdog: none
 stateDir: ${dir}/state
 controlSocket: ${dir}/SOCKET
 reintegrate: manual

@@ -25,6 +25,7 @@ export function pairYaml(o: PairOptions = {}): string {
   const exportsYaml = o.exportsYaml ?? `[{ path: ${mountPoint}, pseudo: /srv1, squash: none }]`;
   return `pair: resources-test
 secretFile: ${dir}/secret
+watchdog: none
 nfs:
   profile: ${o.profile ?? 'ganesha'}
   commands: ${JSON.stringify(o.commands ?? {})}
