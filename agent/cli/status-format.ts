@@ -15,6 +15,9 @@ export function formatStatus(st: AgentStatus): string {
     ['maintenance', `${onOff(st.maintenance)} here, ${onOff(p.maintenance)} on ${p.node}`],
     ['lease', leftMs === null ? 'never renewed'
       : `renewed ${ago(st.lease.renewedAgoMs)}, ${leftMs > 0 ? `${duration(leftMs)} left` : `expired ${duration(-leftMs)} ago`} of ${duration(st.lease.lengthMs)}`],
+    ['watchdog', st.lease.watchdogTimeoutMs === 0
+      ? 'none (watchdog: none): UNSAFE, a frozen agent keeps serving past its lease'
+      : `resets this machine ${duration(st.lease.watchdogTimeoutMs)} after its last pet`],
     ['partner', `${p.node}: ${p.phase ?? 'unknown'}${p.generation === null ? '' : ` (generation ${p.generation})`}, last sign of life ${ago(p.lastEvidenceAgoMs)}`],
     ['detector', `${st.detector.stage} for ${duration(st.detector.stageAgeMs)}`],
   ]));

@@ -65,7 +65,8 @@ export interface AgentStatus {
   phaseAgeMs: number;
   cause: string;
   maintenance: boolean;
-  lease: { lengthMs: number; renewedAgoMs: number | null; leftMs: number | null };
+  /** watchdogTimeoutMs 0: configured without a watchdog device ("watchdog: none"), which is unsafe. */
+  lease: { lengthMs: number; renewedAgoMs: number | null; leftMs: number | null; watchdogTimeoutMs: number };
   partner: {
     node: string;
     phase: Phase | null;
@@ -134,6 +135,7 @@ export function buildStatus(i: StatusInputs): AgentStatus {
       lengthMs: lease,
       renewedAgoMs: age(s.renewedFrom),
       leftMs: s.renewedFrom === null ? null : Math.round(s.renewedFrom + lease - now),
+      watchdogTimeoutMs: core.timing.watchdogTimeoutMs,
     },
     partner: {
       node: core.partner,

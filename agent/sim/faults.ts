@@ -165,7 +165,7 @@ function hardCase(rng: Prng, lim: ScheduleLimits, start: number): Fault[] {
   const t0 = rng.between(start, lim.chaosMs / 2);
   const cut = (from: number, until: number): Fault[] =>
     [0, 1].map((net): Fault => ({ kind: 'partition', net, at: from, until }));
-  switch (rng.int(0, 4)) {
+  switch (rng.int(0, 9)) {
     case 0: {
       // Cut off from the partner and from its own disk (or its writes lost or slow); its stops may hang; either
       // clock may jump.
@@ -174,7 +174,13 @@ function hardCase(rng: Prng, lim: ScheduleLimits, start: number): Fault[] {
       const faults: Fault[] = [...cut(t0, until),
         disk === 'disk_slow' ? { kind: disk, node: x, at: t0, until, latencyMs: rng.between(200, 3000) } : { kind: disk, node: x, at: t0, until }];
       if (rng.chance(0.6)) faults.push({ kind: 'stop_hang', node: x, at: t0, until, hangMs: rng.between(lease / 2, 3 * lease) });
-      if (rng.chance(0.5)) faults.push({ kind: 'clock_jump', node: y, at: t0 + rng.between(500, 2 * lease), jumpMs: rng.between(200, 3 * lease) });
+      if (rng.chance(0.7)) faults.push({ kind: 'clock_jump', node: y, at: t0 + rng.between(500, 2 * lease), jumpMs: rng.between(200, 3 * lease) });
+      // Y restarting a resource of its own meanwhile: its steps' intent records make its mailbox cycles run back to
+      // back, so a count of quiet reads fills faster than time passes.
+      if (rng.chance(0.5)) {
+        faults.push({ kind: 'health_failure', node: y, at: t0 + rng.between(0, 2 * lease), resource: rng.pick(lim.resourceNames) });
+        faults.push({ kind: 'resource_failures', node: y, at: t0, until, probability: rng.between(0.2, 0.6) });
+      }
       if (rng.chance(0.3)) faults.push({ kind: 'clock_jump', node: x, at: t0 + rng.between(0, lease), jumpMs: -rng.between(200, 2 * lease) });
       return faults;
     }
@@ -206,13 +212,85 @@ function hardCase(rng: Prng, lim: ScheduleLimits, start: number): Fault[] {
         { kind: 'machine_crash', node: y, at: yCrash, until: Math.min(lim.chaosMs, yCrash + rng.between(3000, 15000)) },
       ];
     }
+    case 5: {
+      // A disk whose cycles complete just inside their deadline, then X's disk lost and X heard by nobody while it
+      // still hears Y (one way), its stops hanging. Renewals counted from when a write completed or an echo
+      // arrived, not from when the write started or the echoed heartbeat was sent, outlast what Y measured.
+      // The disk may go a little after the networks, so that X's last sign of life is a slow write of its slot.
+      const cutAt = t0 + rng.between(1000, 3000);
+      const diskGone = cutAt + (rng.chance(0.5) ? 0 : rng.between(0, 2000));
+      const until = diskGone + rng.between(2 * lease, 4 * lease);
+      return [
+        { kind: 'disk_slow', node: x, at: t0, until: diskGone, latencyMs: rng.between(500, 990) },
+        ...[0, 1].map((net): Fault => ({ kind: 'one_way', net, from: x, at: cutAt, until })),
+        // A stalled disk lands nothing more; a lost one may still land the write its failed cycle began with.
+        { kind: rng.pick(['disk_stall', 'disk_lost'] as const), node: x, at: diskGone, until },
+        { kind: 'stop_hang', node: x, at: cutAt, until, hangMs: rng.between(lease, 3 * lease) },
+      ];
+    }
+    case 6: {
+      // X is taken over and comes back fenced, watching Y; Y is cut off from X and loses its disk for a while, so
+      // X probes it; Y's disk returns and Y writes again, and X, which owns nothing and so has no watchdog armed,
+      // pauses across that moment. Its probes from before the pause are stale when it wakes.
+      const back = t0 + rng.between(5000, 8000);
+      const cutAt = back + rng.between(4000, 8000);
+      const diskBack = cutAt + rng.between(1500, 3000);
+      const pause = diskBack - rng.between(0, 600);
+      return [
+        { kind: 'machine_crash', node: x, at: t0, until: back },
+        ...cut(cutAt, diskBack + rng.between(3000, 8000)),
+        { kind: 'disk_lost', node: y, at: cutAt, until: diskBack },
+        { kind: 'agent_freeze', node: x, at: pause, until: pause + rng.between(1000, 4000) },
+      ];
+    }
+    case 7: {
+      // X is taken over (a fence of term 1), and before it is given its group back Y dies too, so that X, fenced,
+      // takes everything with a fence of term 2 while Y's term 1 is still on its outbox.
+      const xBack = t0 + rng.between(4000, 8000);
+      // Late enough after X's return that the survivor's takeover is owed (invariants.ts, t0Slack).
+      const yCrash = xBack + rng.between(6500, 10000);
+      return [
+        { kind: 'machine_crash', node: x, at: t0, until: xBack },
+        { kind: rng.pick(['machine_crash', 'machine_freeze'] as const), node: y, at: yCrash, until: yCrash + rng.between(2000, 12000) },
+      ];
+    }
+    case 8: {
+      // As 7, but Y stays down, and the operator then releases Y's group from X (or asks for more): X's fence of
+      // term 2 is released while Y's of term 1 is still on Y's outbox. X must go on serving its own group.
+      const early = start + rng.between(0, 3000);
+      const xBack = early + rng.between(4000, 8000);
+      const yCrash = xBack + rng.between(6500, 10000);
+      return [
+        { kind: 'machine_crash', node: x, at: early, until: xBack },
+        { kind: 'machine_crash', node: y, at: yCrash, until: lim.chaosMs },
+        { kind: 'operator', node: x, at: yCrash + rng.between(9000, 13_000), command: rng.pick(['release', 'release', 'takeover', 'reintegrate'] as const) },
+      ];
+    }
+    case 9: {
+      // Y is heard by nobody (one way) and its disk stalls, so X fences it while X's heartbeats still reach Y;
+      // around that verdict X's disk goes, and X's agent crashes and restarts: a fence that never reached the
+      // disk must not have been announced either, or Y obeys one its issuer has forgotten.
+      const diskGone = t0 + rng.between(2000, 3500);
+      const crashAt = diskGone + rng.between(50, 1500);
+      const quietUntil = crashAt + rng.between(3000, 8000);
+      return [
+        ...[0, 1].map((net): Fault => ({ kind: 'one_way', net, from: y, at: t0, until: quietUntil })),
+        { kind: 'disk_stall', node: y, at: t0, until: quietUntil },
+        { kind: 'disk_lost', node: x, at: diskGone, until: crashAt + rng.between(500, 4000) },
+        { kind: 'agent_crash', node: x, at: crashAt, until: crashAt + rng.between(200, 3000) },
+      ];
+    }
     default: {
-      // Cut off from each other, and each side's writes late: the fence lands late, and so do X's renewals.
+      // Cut off from each other, and each side's writes late: the fence lands late, and so do X's renewals. X's
+      // disk may stall for about a lease (Y sees it quiet and fences it) and then serve again, slowly, so that a
+      // renewal of X's and Y's fence cross on the disk.
       const until = t0 + rng.between(2 * lease, 4 * lease);
+      const stallEnd = t0 + rng.between(0.8 * lease, 2 * lease);
       return [...cut(t0, until),
-        rng.chance(0.5)
-          ? { kind: 'disk_stall', node: x, at: t0 + rng.between(0, lease), until }
-          : { kind: 'disk_slow', node: x, at: t0 + rng.between(0, lease), until, latencyMs: rng.between(300, 3000) },
+        ...(rng.chance(0.5)
+          ? [{ kind: 'disk_stall', node: x, at: t0, until: stallEnd } as Fault,
+            { kind: 'disk_slow', node: x, at: stallEnd, until, latencyMs: rng.between(300, 990) } as Fault]
+          : [{ kind: 'disk_slow', node: x, at: t0 + rng.between(0, lease), until, latencyMs: rng.between(300, 3000) } as Fault]),
         { kind: 'disk_slow', node: y, at: t0, until, latencyMs: rng.between(200, 1500) },
         ...(rng.chance(0.5) ? [{ kind: 'stop_hang', node: x, at: t0, until, hangMs: rng.between(lease / 2, 2 * lease) } as Fault] : []),
       ];

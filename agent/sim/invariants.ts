@@ -5,7 +5,7 @@ import { takeoverBoundMs } from '../core/lease.ts';
 import { groupHeld, groupStatus } from '../core/resources.ts';
 import type { ResourceKind } from '../core/types.ts';
 import type { Fault, NodeIdx } from './faults.ts';
-import { MAX_GROUP_START_MS, type Machine, type World } from './world.ts';
+import { DISK_MS, MAX_GROUP_START_MS, type Machine, type World } from './world.ts';
 
 type Claim = 'disk' | 'address';
 
@@ -40,6 +40,7 @@ export class Invariants {
 
   release(m: Machine, group: string, kind: ResourceKind): void {
     this.held[m.idx]!.delete(`${group}/${kind}`);
+    if (group === m.cfg.self && claimOf(kind) && this.owesOwnGroup(m.idx)) this.expectOwnGroup(m);
   }
 
   releaseAll(m: Machine): void {
@@ -75,6 +76,18 @@ export class Invariants {
       this.violation(
         `false takeover: node${me.idx + 1} fenced node${partner.idx + 1}, alive and reachable ` +
         `(${netOk ? 'a network' : 'the disk'} clean for the last ${windowMs} ms)`,
+      );
+      return;
+    }
+    // A verdict on stale evidence: the partner's slot took a new record within the disk probe's window, long enough
+    // before the verdict for the next read of ours to have seen it, and our side of the disk was clean meanwhile.
+    const advancedAt = w.slotAdvancedAt[partner.idx]!;
+    const seenBy = advancedAt + t.diskIntervalMs + w.setup.tickMs + DISK_MS[1] + 1;
+    const ourDiskSince = this.cleanSince.disk[decider] ?? null;
+    if (advancedAt >= w.now - t.diskProbeTimeoutMs && seenBy <= w.now && ourDiskSince !== null && ourDiskSince <= advancedAt) {
+      this.violation(
+        `stale verdict: node${me.idx + 1} fenced node${partner.idx + 1}, whose slot took a new record ` +
+        `${Math.round(w.now - advancedAt)} ms earlier on a disk node${me.idx + 1} could read`,
       );
     }
   }
@@ -126,12 +139,45 @@ export class Invariants {
     const core = survivor.agent?.core;
     // A survivor watching its partner (hearing it, or seeing it on the disk only) owes the bound; one busy with
     // something else (starting, fenced, taking over) does not.
-    if (!w.agentActive(survivor) || !core || !['normal', 'suspecting', 'probing', 'partner_degraded'].includes(core.phase)) return;
+    if (!w.agentActive(survivor) || !core || !['normal', 'suspecting', 'probing', 'partner_degraded', 'fenced', 'reintegrating'].includes(core.phase)) return;
     // Only a survivor with no faults of its own around the crash owes the bound.
-    const touched = w.faults.some((g) => g !== f && 'node' in g && g.node === survivor.idx &&
-      g.at <= w.now + bound && ('until' in g ? g.until : g.at) >= w.now - t0Slack(w));
-    if (touched) return;
-    w.scheduleTakeoverCheck(victim, w.now, w.now + bound);
+    const touched = (to: number, exceptOperator: boolean) => w.faults.some((g) => g !== f && 'node' in g &&
+      g.node === survivor.idx && !(exceptOperator && g.kind === 'operator') && g.at <= to &&
+      ('until' in g ? g.until : g.at) >= w.now - t0Slack(w));
+    if (!touched(w.now + bound, false)) w.scheduleCheck('takeover', victim, w.now, w.now + bound);
+    // Whatever the operator does with the partner's group meanwhile, the survivor serves its own to the end.
+    if (!touched(crashEnd, true)) {
+      w.scheduleCheck('own_group', victim, w.now, w.now + bound);
+      this.ownGroupWatch[survivor.idx] = { victim, crashedAt: w.now, until: crashEnd };
+    }
+  }
+
+  /** Per machine: from its takeover bound until its crashed partner returns, it must not let go of its own group. */
+  private ownGroupWatch: ({ victim: NodeIdx; crashedAt: number; until: number } | null)[] = [null, null];
+
+  /** Once the takeover bound has passed: the survivor serves its own group, and must go on doing so (release()). */
+  checkOwnGroup(victim: NodeIdx): void {
+    const survivor = this.w.other(victim);
+    if (this.owesOwnGroup(survivor.idx)) this.expectOwnGroup(survivor);
+  }
+
+  private owesOwnGroup(idx: NodeIdx): boolean {
+    const w = this.w;
+    const watch = this.ownGroupWatch[idx];
+    if (!watch || w.now >= watch.until) return false;
+    const v = w.machines[watch.victim]!;
+    const survivor = w.machines[idx]!;
+    return !v.up && v.upSince <= watch.crashedAt && survivor.agentRunningSince !== null &&
+      survivor.agentRunningSince <= watch.crashedAt && w.now >= watch.crashedAt + this.takeoverBoundMs();
+  }
+
+  private expectOwnGroup(survivor: Machine): void {
+    const core = survivor.agent?.core;
+    const own = survivor.cfg.self;
+    if (!core || groupStatus(core.groups[own]!) !== 'online' || !this.holds(survivor.idx, own, 'address')) {
+      const victim = this.ownGroupWatch[survivor.idx]!.victim;
+      this.violation(`node${survivor.idx + 1} let go of its own group while node${victim + 1} was down (it is ${core?.phase ?? 'down'})`);
+    }
   }
 
   checkTakeover(victim: NodeIdx, crashedAt: number): void {

@@ -23,16 +23,15 @@ export async function huntMutant(m: Mutant, first: number, budget: number, worke
   }
 }
 
-/** A survivor that is neither argued equivalent nor listed as not caught yet fails the catalog. */
+/** A survivor that is not argued equivalent fails the catalog. */
 export function survivedUnexplained(v: MutantVerdict): boolean {
-  return v.caughtBy === null && v.mutant.equivalent === undefined && v.mutant.notCaughtYet === undefined;
+  return v.caughtBy === null && v.mutant.equivalent === undefined;
 }
 
 export function describeVerdict(v: MutantVerdict): string {
   const head = `${v.mutant.id.padEnd(30)} `;
   const secs = `${(v.elapsedMs / 1000).toFixed(1)} s`;
   if (v.caughtBy) return `${head}caught by seed ${v.caughtBy.seed} (${v.seedsRun} seeds, ${secs}): ${v.caughtBy.violations[0]}`;
-  const why = v.mutant.equivalent ? ` — equivalent: ${v.mutant.equivalent}`
-    : v.mutant.notCaughtYet ? ` — not caught yet: ${v.mutant.notCaughtYet}` : '';
+  const why = v.mutant.equivalent ? ` — equivalent: ${v.mutant.equivalent}` : '';
   return `${head}SURVIVED ${v.seedsRun} seeds (${secs})${why}`;
 }

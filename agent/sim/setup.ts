@@ -23,8 +23,9 @@ export const SIM_TIMING: CoreTiming = {
   missesBeforeSuspicion: 4,
   icmpTimeoutMs: 300,
   diskIntervalMs: 300,
-  diskIoTimeoutMs: 600,
-  diskProbeTimeoutMs: 1200,
+  // As in production, a mailbox cycle may take longer than the fence margin before it counts as failed.
+  diskIoTimeoutMs: 1000,
+  diskProbeTimeoutMs: 1500,
   selfFenceLeaseMs: 3000,
   fenceAfterMs: 2000,
   watchdogTimeoutMs: 500,

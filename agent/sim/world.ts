@@ -30,6 +30,7 @@ type SimEvent =
   | { k: 'deliver'; node: NodeIdx; inc: number; ev: CoreEvent }
   | { k: 'packet'; from: NodeIdx; to: NodeIdx; net: number; payload: Payload }
   | ({ k: 'disk' } & DiskOp)
+  | ({ k: 'disk_land' } & DiskOp)
   | {
     k: 'resource'; node: NodeIdx; boot: number; inc: number; group: string; resource: string; kind: ResourceKind;
     op: 'start' | 'stop'; wasHeld: boolean;
@@ -40,7 +41,7 @@ type SimEvent =
   | { k: 'boot'; node: NodeIdx; boot: number }
   | { k: 'fence_done'; node: NodeIdx; inc: number; victim: NodeIdx }
   | { k: 'operator_sweep' }
-  | { k: 'check_takeover'; victim: NodeIdx; crashedAt: number };
+  | { k: 'check'; what: 'takeover' | 'own_group'; victim: NodeIdx; crashedAt: number };
 
 interface DiskOp {
   node: NodeIdx;
@@ -130,6 +131,8 @@ export class World {
   private slotGarbage = [false, false];
   /** Each node's last records, for a replay of them. */
   private slotHistory: StatusRecord[][] = [[], []];
+  /** When each node's slot last took a newer record of its own: when it last showed life on the disk. */
+  readonly slotAdvancedAt = [-Infinity, -Infinity];
   /** Each node's newest record that its partner has read: a replay of an older one is what it can be fooled with. */
   private slotReadByPartner: (StatusRecord | null)[] = [null, null];
   private inboxes: (Outbox | null)[] = [null, null];
@@ -250,6 +253,8 @@ export class World {
         return this.arrive(e.from, e.to, e.net, e.payload);
       case 'disk':
         return this.diskComplete(e);
+      case 'disk_land':
+        return this.diskLand(e);
       case 'resource':
         return this.resourceComplete(e);
       case 'fault':
@@ -277,8 +282,8 @@ export class World {
         }
         this.agenda.push(this.now + 2000, e);
         return;
-      case 'check_takeover':
-        return this.inv.checkTakeover(e.victim, e.crashedAt);
+      case 'check':
+        return e.what === 'takeover' ? this.inv.checkTakeover(e.victim, e.crashedAt) : this.inv.checkOwnGroup(e.victim);
     }
   }
 
@@ -384,13 +389,26 @@ export class World {
 
   /**
    * Serves the next request, if the disk is free: with the latency of the moment. A stalled disk serves nothing;
-   * the core's deadline meanwhile turns the request into a failure, and it completes once the stall ends.
+   * the core's deadline meanwhile turns the request into a failure, and it completes once the stall ends. A cycle
+   * writes first and reads after: its writes land a tenth of the way through, its reads are taken at the end, so a
+   * slow cycle's write is on the disk (and seen by the partner) well before the cycle completes.
    */
   private serveDisk(m: Machine): void {
     if (m.diskBusy || m.diskStalls > 0 || m.diskQueue.length === 0) return;
     m.diskBusy = true;
     const op = m.diskQueue.shift()!;
-    this.agenda.push(this.now + (m.diskLatencyMs ?? this.rng.between(...DISK_MS)), { k: 'disk', ...op });
+    const latency = m.diskLatencyMs ?? this.rng.between(...DISK_MS);
+    if (op.write) this.agenda.push(this.now + latency / 10, { k: 'disk_land', ...op });
+    this.agenda.push(this.now + latency, { k: 'disk', ...op });
+  }
+
+  private diskLand(e: DiskOp): void {
+    const m = this.machines[e.node]!;
+    if (!m.up || m.boot !== e.boot || m.diskLosses > 0 || !e.write) return;
+    const partner = 1 - m.idx;
+    if (m.lostWrites === 0) this.writeSlot(m.idx, e.write.slot);
+    this.inboxes[partner] = e.write.outbox;
+    this.appendIntents(m.idx, e.write.intents);
   }
 
   private diskComplete(e: DiskOp): void {
@@ -403,11 +421,6 @@ export class World {
     }
     const me = m.idx;
     const partner = 1 - me;
-    if (e.write) {
-      if (m.lostWrites === 0) this.writeSlot(me, e.write.slot);
-      this.inboxes[partner] = e.write.outbox;
-      this.appendIntents(me, e.write.intents);
-    }
     const partnerSlot = this.slotGarbage[partner] ? null : this.slots[partner]!;
     const read = this.slotReadByPartner[partner];
     if (partnerSlot && (!read || partnerSlot.gen > read.gen || (partnerSlot.gen === read.gen && partnerSlot.counter > read.counter))) {
@@ -422,6 +435,8 @@ export class World {
   }
 
   private writeSlot(node: NodeIdx, slot: StatusRecord): void {
+    const prev = this.slots[node];
+    if (!prev || slot.gen > prev.gen || (slot.gen === prev.gen && slot.counter > prev.counter)) this.slotAdvancedAt[node] = this.now;
     this.slots[node] = slot;
     this.slotGarbage[node] = false;
     const history = this.slotHistory[node]!;
@@ -684,13 +699,13 @@ export class World {
     }
   }
 
-  scheduleTakeoverCheck(victim: NodeIdx, crashedAt: number, at: number): void {
-    this.agenda.push(at, { k: 'check_takeover', victim, crashedAt });
+  scheduleCheck(what: 'takeover' | 'own_group', victim: NodeIdx, crashedAt: number, at: number): void {
+    this.agenda.push(at, { k: 'check', what, victim, crashedAt });
   }
 }
 
 /** How long one mailbox cycle takes in the simulated world, in ms. */
-const DISK_MS: [number, number] = [0.5, 15];
+export const DISK_MS: [number, number] = [0.5, 15];
 
 /** How long each kind of resource takes to start or stop in the simulated world, in ms. */
 const RESOURCE_MS: Record<ResourceKind, [number, number]> = {
