@@ -3,6 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { mailboxOf } from './disks.ts';
 import { labPath, type LabState } from './state.ts';
+import { LAB_WATCHDOG_MS, watchdogDevice } from './watchdog-board.ts';
 import { SECONDARY_ADDRESS, SERVICE_ADDRESS } from './topology.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -46,8 +47,8 @@ export function writeConfigs(state: LabState, reintegrate: 'manual' | 'auto', ti
     writeFileSync(configPath(p, self), `# The namespace lab "${p}", as seen by ${self}'s agent (written by scripts/lab up).
 pair: lab
 secretFile: ${labPath(p, 'secret')}
-# The lab's servers are namespaces on one host, which has no watchdog device.
-watchdog: none
+# The lab's watchdog hardware: a file the agent pets, watched from outside the server (lab/watchdog-board.ts).
+watchdog: { device: ${watchdogDevice(p, self)}, timeoutMs: ${LAB_WATCHDOG_MS} }
 stateDir: ${labPath(p, `${self}-state`)}
 runDir: ${labPath(p, `${self}-run`)}
 controlSocket: ${labPath(p, `${self}.sock`)}

@@ -10,6 +10,7 @@ import { sh } from './exec.ts';
 import { createMountNs, onNode, privateRunDir, releaseMountNamespaces, removeRunDir } from './mountns.ts';
 import { labPath, readState, writeState, type LabState } from './state.ts';
 import { createNetwork, destroyNetwork, NODES } from './topology.ts';
+import { startWatchdogBoard } from './watchdog-board.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const EXPORTS = [['198.51.100.11', '/srv1'], ['203.0.113.12', '/srv2']] as const;
@@ -32,6 +33,7 @@ export async function labUp(prefix: string, opts: LabOptions): Promise<void> {
   try {
     await privateRunDir(prefix);
     state.bmc = startBoard();
+    state.watchdogBoard = startWatchdogBoard(prefix);
     writeState(state);
     await createNetwork(prefix);
     await createDisks(state, opts.dataDiskMiB);
@@ -84,7 +86,7 @@ export async function labDown(prefix: string): Promise<void> {
   const state = readState(prefix);
   for (const node of NODES) await killAll(prefix, node);
   const keepalived = Object.values(state?.keepalived ?? {}).flat();
-  const others = [...keepalived, ...(state?.bmc ? [state.bmc] : []), ...(state?.watcher ? [state.watcher] : [])];
+  const others = [...keepalived, ...[state?.bmc, state?.watchdogBoard, state?.watcher].filter((pid): pid is number => pid !== undefined)];
   for (const pid of [...Object.values(state?.agents ?? {}), ...others]) {
     try {
       process.kill(pid, 'SIGKILL');

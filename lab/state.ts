@@ -9,6 +9,8 @@ export interface LabState {
   agents: Record<string, number>;
   /** The lab's "management board": a process in the host's namespaces, through which a fence command reaches the lab. */
   bmc?: number;
+  /** The lab's watchdog hardware (lab/watchdog-board.ts): powers off a server whose agent stopped petting. */
+  watchdogBoard?: number;
   /** client1's `hanfs watch`, when a test started one. */
   watcher?: number;
   /** keepalived's processes per server, when the lab runs keepalived instead of the agents (the benchmarks). */

@@ -1,6 +1,7 @@
 // The failure scenarios of the pair, each run for real in the lab by the end-to-end tests and, repeatedly, by the
 // fault matrix (`npm run faults`). Each injects one fault, waits for the pair to do the right thing, and brings it
 // back to both servers serving their own group; the harness counts what happened meanwhile.
+import { existsSync, readFileSync } from 'node:fs';
 import { RESOURCE_ORDER } from '../../agent/core/types.ts';
 import { askControl } from '../../agent/daemon/control-socket.ts';
 import { agentLog } from '../agent-log.ts';
@@ -12,6 +13,7 @@ import { partitionServers } from '../partition.ts';
 import { labPath, readState } from '../state.ts';
 import { setPort } from '../topology.ts';
 import { waitUntil } from '../wait.ts';
+import { watchdogLog } from '../watchdog-board.ts';
 import { startWatcher, watcherStatus } from '../watcher.ts';
 import {
   bothNormal, killAgent, killAgentAfter, loggedTransitions, reintegrate, restartAgent, signalNode, waitPhase,
@@ -60,7 +62,8 @@ export const serverCrash: Scenario = {
 
 export const agentCrash: Scenario = {
   name: 'agent-crash',
-  what: "server1's agent alone is killed and restarted 1 s later (as systemd would): no takeover; it adopts what runs",
+  what: "server1's agent alone is killed and restarted 1 s later (as systemd would), its watchdog slower than that: " +
+    'no takeover; it adopts what runs',
   takeovers: 0,
   reintegrate: 'manual',
   async run(ctx) {
@@ -109,29 +112,70 @@ export const agentHung: Scenario = {
   },
 };
 
+/** When the lab's watchdog board powered `server` off since `since`, if it did. */
+function watchdogFiredAt(prefix: string, server: string, since: number): number | null {
+  const file = watchdogLog(prefix);
+  const lines = existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n') : [];
+  const at = lines.map((l) => l.split(' ')).filter(([t, s]) => s === server && Number(t) >= since).map(([t]) => Number(t));
+  return at[0] ?? null;
+}
+
+/** The watchdog must have powered `server` off since `since`; returns how long after. */
+function watchdogFired(ctx: ScenarioContext, server: string, since: number): number {
+  const at = watchdogFiredAt(ctx.prefix, server, since);
+  if (at === null) throw new Error(`${server}'s watchdog never powered it off`);
+  return at - since;
+}
+
+const NODE_FREEZE_MS = 8000;
+
 export const nodeFreeze: Scenario = {
   name: 'node-freeze',
-  what: 'server1 frozen whole (every process stopped, links cut) past its lease, then woken with its links back: ' +
-    'server2 takes over; server1 wakes fenced and lets go at once',
+  what: `server1 frozen whole (every process stopped, links cut) for ${NODE_FREEZE_MS / 1000} s: its watchdog powers it ` +
+    'off one timeout into the freeze and server2 takes over during it; woken, it boots fenced and is given its group back',
   takeovers: 1,
   reintegrate: 'manual',
   settleMs: 60_000,
+  watchdog: true,
   async run(ctx) {
     const frozenAt = Date.now();
     await setPort(ctx.prefix, 'server1', 'neta', false);
     await setPort(ctx.prefix, 'server1', 'netb', false);
     await signalNode(ctx.prefix, 'server1', 'SIGSTOP');
-    await waitUntil(async () => transitionsSince(ctx).some((t) => t.includes('fencing_partner → taking_over')), 30_000,
-      "server2's lease wait over");
+    await waitUntil(async () => transitionsSince(ctx).some((t) => t.includes('fencing_partner → taking_over')), NODE_FREEZE_MS,
+      "server2's takeover during the freeze");
     ctx.measure('freeze → server2 begins the takeover', Date.now() - frozenAt);
-    await sleep(2000);
+    ctx.measure('freeze → watchdog powers server1 off', watchdogFired(ctx, 'server1', frozenAt));
+    await sleep(frozenAt + NODE_FREEZE_MS - Date.now());
+    // The wake: whatever was left of server1 resumes (nothing: the watchdog powered it off), its links come back,
+    // and the machine the watchdog reset boots.
     const wokenAt = Date.now();
     await signalNode(ctx.prefix, 'server1', 'SIGCONT');
     await setPort(ctx.prefix, 'server1', 'neta', true);
     await setPort(ctx.prefix, 'server1', 'netb', true);
+    await restartAgent(ctx.prefix, 'server1');
     await waitPhase(ctx.prefix, 'server1', 'fenced');
-    ctx.measure('wake → server1 fenced, holding nothing', Date.now() - wokenAt);
+    ctx.measure('wake → server1 booted fenced, holding nothing', Date.now() - wokenAt);
     await waitPhase(ctx.prefix, 'server2', 'serving_both', 60_000);
+    await reintegrate(ctx.prefix, 'server1');
+  },
+};
+
+export const agentKilled: Scenario = {
+  name: 'agent-killed',
+  what: "server1's agent killed while its machine runs on (its NFS server, mounts and address left running): its " +
+    'watchdog powers the machine off one timeout later, and server2 takes over',
+  takeovers: 1,
+  reintegrate: 'manual',
+  settleMs: 60_000,
+  watchdog: true,
+  async run(ctx) {
+    const killedAt = Date.now();
+    killAgent(ctx.prefix, 'server1');
+    await waitPhase(ctx.prefix, 'server2', 'serving_both', 30_000);
+    ctx.measure('kill → watchdog powers server1 off', watchdogFired(ctx, 'server1', killedAt));
+    ctx.measure('kill → server2 serving both', Date.now() - killedAt);
+    await restartAgent(ctx.prefix, 'server1');
     await reintegrate(ctx.prefix, 'server1');
   },
 };
@@ -357,7 +401,7 @@ export const cpuSaturation: Scenario = {
 };
 
 export const SCENARIOS: readonly Scenario[] = [
-  serverCrash, agentCrash, agentFreeze, agentHung, nodeFreeze, primaryNetworkCut, primaryLinkDown, serversPartitioned,
+  serverCrash, agentCrash, agentKilled, agentFreeze, agentHung, nodeFreeze, primaryNetworkCut, primaryLinkDown, serversPartitioned,
   nodeIsolated, mailboxLost,
   takeoverKilledAtEachStep, releaseKilledAtEachStep, survivorCrashDuringReintegration, automaticReintegration,
   heartbeatFlood, cpuSaturation,

@@ -12,6 +12,7 @@ import { setMailboxReadOnly } from '../disks.ts';
 import { partitionServers } from '../partition.ts';
 import { labPath, readState } from '../state.ts';
 import { setPort } from '../topology.ts';
+import { setWatchdogHardware } from '../watchdog-board.ts';
 import { waitUntil } from '../wait.ts';
 
 export interface ScenarioContext {
@@ -36,6 +37,11 @@ export interface Scenario {
   reintegrate: 'manual' | 'auto';
   /** Longest the pair may need to settle after the fault, for the waits of the harness. */
   settleMs?: number;
+  /**
+   * The lab's watchdog hardware is on for the scenario (a whole-machine fault, resolved as on real hardware); off,
+   * the lab models a watchdog slower than an agent's restart.
+   */
+  watchdog?: boolean;
   /** Injects the fault and brings the pair back to both serving their own; throws when a wait runs out. */
   run(ctx: ScenarioContext): Promise<void>;
 }
@@ -171,12 +177,14 @@ export async function runScenario(prefix: string, scenario: Scenario): Promise<S
   };
   try {
     await writer.okAfter(since, 20_000);
+    setWatchdogHardware(prefix, !!scenario.watchdog);
     await scenario.run(ctx);
     await waitUntil(() => bothNormal(prefix), scenario.settleMs ?? 30_000, 'both servers normal after the scenario');
     await writer.okAfter(Date.now(), 20_000);
   } catch (err) {
     problems.push((err as Error).message.split('\n')[0]!);
   } finally {
+    setWatchdogHardware(prefix, false);
     await writer.stop();
     running.delete(writer);
     tracked.clear();

@@ -2,12 +2,13 @@
 // reading /srv1 every 100 ms and the ownership of every address and disk sampled every 10 ms: a frozen agent and a
 // cut network are not taken over (ICMP, the other network, the disk answer); a server cut off from both networks
 // hands its group over; an agent hung for good is powered off by the fence command and taken over; a whole server
-// frozen past its lease is taken over and lets go at once when it wakes; the mailbox lost on one path and a flood
-// of bad heartbeats change nothing. No double owner, no lost write, and exactly the takeovers expected.
+// frozen for 8 s, or one whose agent is killed, is powered off by the lab's watchdog and taken over during the fault;
+// the mailbox lost on one path and a flood of bad heartbeats change nothing. No double owner, no lost write, and exactly the takeovers expected.
 import { test } from 'uvu';
 import { labDown, labUp } from '../../lab/lifecycle.ts';
 import {
-  agentCrash, agentFreeze, agentHung, heartbeatFlood, mailboxLost, nodeFreeze, nodeIsolated, primaryNetworkCut, serversPartitioned,
+  agentCrash, agentFreeze, agentHung, agentKilled, heartbeatFlood, mailboxLost, nodeFreeze, nodeIsolated, primaryNetworkCut,
+  serversPartitioned,
 } from '../../lab/scenarios/catalog.ts';
 import { expectScenario } from './expect-scenario.ts';
 
@@ -23,6 +24,7 @@ test.after(async () => {
 
 for (const scenario of [
   agentFreeze, agentCrash, primaryNetworkCut, serversPartitioned, mailboxLost, heartbeatFlood, nodeIsolated, agentHung, nodeFreeze,
+  agentKilled,
 ]) {
   test(scenario.what, async () => {
     await expectScenario(prefix, scenario);
