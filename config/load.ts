@@ -5,13 +5,18 @@ import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { invalidValueErrors, phraseExpectation, syntaxErrors, type ConfigError } from './errors.ts';
 import { pairConfigSchema, type NodeConfig, type PairConfig, type TimingConfig } from './schema.ts';
+import { checkWatchdogDevice } from './watchdog-device.ts';
 
 export type Loaded<T> = { ok: true; config: T } | { ok: false; errors: ConfigError[] };
 export type LoadResult = Loaded<PairConfig>;
 
+/** The file parsed and checked, and its watchdog device's timeout checked against the kernel's (sysfs). */
 export async function loadConfig(path: string): Promise<LoadResult> {
   const text = await readConfigText(path);
-  return typeof text === 'string' ? parseConfig(text, path) : text;
+  const result = typeof text === 'string' ? parseConfig(text, path) : text;
+  if (!result.ok) return result;
+  const errors = await checkWatchdogDevice(result.config, path);
+  return errors.length > 0 ? { ok: false, errors } : result;
 }
 
 export function parseConfig(text: string, sourceName: string): LoadResult {
