@@ -428,7 +428,8 @@ function fenceWaitOver(ctx: Ctx): boolean {
   // The partner's lease has expired if our own reads found its slot unchanged for the lease and the margin since
   // its last evidence (measured gap by gap, so that a jump of our clock cannot shorten it), and one of them started
   // after our fence was on the disk: any cycle of the partner's that renewed its lease read its inbox before the
-  // fence landed, so its write landed before that read of ours, and would have shown.
+  // fence landed, so its write landed before that read of ours, and would have shown. (With an adapter whose cycle
+  // reads after it writes, the fence's own cycle has already made that read: this one more is a margin.)
   const p = s.partner;
   return (
     p.quietMs >= requiredQuietMs(cfg.timing) && w.onDiskAt !== null && p.lastQuietReadStartedAt !== null &&

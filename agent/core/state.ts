@@ -18,7 +18,7 @@ export interface PartnerView {
   outbox: Outbox;
   /** Its last heartbeat said it is in maintenance. */
   maintenance: boolean;
-  /** The last time we had any evidence that the partner is alive (heartbeat, or its slot changed). */
+  /** The last time we had any evidence that the partner is alive (a heartbeat, or a newer record in its slot). */
   lastEvidenceAt: number | null;
   /** The newest record of its slot that we have read, verified: only a newer one is evidence of life. */
   slotSeen: { gen: number; counter: number } | null;
