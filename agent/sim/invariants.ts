@@ -120,8 +120,9 @@ export class Invariants {
     if (m.watchdog.asked) return;
     const from = w.now - (t.selfFenceLeaseMs + t.watchdogTimeoutMs + w.setup.tickMs);
     if (m.agentRunningSince === null || m.agentRunningSince > from || m.lastClockJumpAt >= from) return;
+    // A stop begun just before a hang's window closed still hangs its full time.
     const excused = w.faults.some((f) => 'node' in f && f.node === m.idx && EXCUSES_A_RESET.includes(f.kind) &&
-      f.at <= w.now && ('until' in f ? f.until : f.at) >= from);
+      f.at <= w.now && ('until' in f ? f.until : f.at) + (f.kind === 'stop_hang' ? f.hangMs : 0) >= from);
     if (excused) return;
     this.violation(`node${m.idx + 1}'s watchdog reset it while its agent ran: the agent did not stand down before its lease ran out`);
   }

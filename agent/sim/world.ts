@@ -29,8 +29,8 @@ type SimEvent =
   | { k: 'tick'; node: NodeIdx }
   | { k: 'deliver'; node: NodeIdx; inc: number; ev: CoreEvent }
   | { k: 'packet'; from: NodeIdx; to: NodeIdx; net: number; payload: Payload }
-  | ({ k: 'disk' } & DiskOp)
-  | ({ k: 'disk_land' } & DiskOp)
+  | { k: 'disk'; op: DiskOp }
+  | { k: 'disk_land'; op: DiskOp }
   | {
     k: 'resource'; node: NodeIdx; boot: number; inc: number; group: string; resource: string; kind: ResourceKind;
     op: 'start' | 'stop'; wasHeld: boolean;
@@ -50,6 +50,8 @@ interface DiskOp {
   opId: number;
   write: { slot: StatusRecord; outbox: Outbox; intents: IntentRecord[] } | null;
   readIntents: Array<'own' | 'partner'>;
+  /** Its write is on the disk. */
+  landed?: boolean;
 }
 
 /** The watchdog device of a machine. */
@@ -252,9 +254,9 @@ export class World {
       case 'packet':
         return this.arrive(e.from, e.to, e.net, e.payload);
       case 'disk':
-        return this.diskComplete(e);
+        return this.diskComplete(e.op);
       case 'disk_land':
-        return this.diskLand(e);
+        return this.diskLand(e.op);
       case 'resource':
         return this.resourceComplete(e);
       case 'fault':
@@ -398,13 +400,14 @@ export class World {
     m.diskBusy = true;
     const op = m.diskQueue.shift()!;
     const latency = m.diskLatencyMs ?? this.rng.between(...DISK_MS);
-    if (op.write) this.agenda.push(this.now + latency / 10, { k: 'disk_land', ...op });
-    this.agenda.push(this.now + latency, { k: 'disk', ...op });
+    if (op.write) this.agenda.push(this.now + latency / 10, { k: 'disk_land', op });
+    this.agenda.push(this.now + latency, { k: 'disk', op });
   }
 
   private diskLand(e: DiskOp): void {
     const m = this.machines[e.node]!;
     if (!m.up || m.boot !== e.boot || m.diskLosses > 0 || !e.write) return;
+    e.landed = true;
     const partner = 1 - m.idx;
     if (m.lostWrites === 0) this.writeSlot(m.idx, e.write.slot);
     this.inboxes[partner] = e.write.outbox;
@@ -416,7 +419,8 @@ export class World {
     if (!m.up || m.boot !== e.boot) return;
     m.diskBusy = false;
     this.serveDisk(m);
-    if (m.diskLosses > 0) {
+    // A cycle whose write did not land (the disk was lost meanwhile) fails, even if the disk is back by its end.
+    if (m.diskLosses > 0 || (e.write && !e.landed)) {
       return this.deliver(m, e.inc, { type: 'disk_done', opId: e.opId, ok: false, error: 'EIO' });
     }
     const me = m.idx;
