@@ -34,7 +34,7 @@ export function registerSimulateCommand(program: Command): void {
 }
 
 function replay(seed: number, verbose: boolean): number {
-  const r = runSeed(seed, optionsForSeed(seed), undefined, verbose);
+  const r = runSeed(seed, optionsForSeed(seed), verbose);
   for (const line of r.trace) console.log(line);
   for (const v of r.violations) console.log(`VIOLATION seed ${seed}: ${v}`);
   console.log(`seeds: 1, violations: ${r.violations.length}`);

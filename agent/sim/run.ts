@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { randomSchedule, type Fault } from './faults.ts';
 import { Prng } from './prng.ts';
 import { simSetup } from './setup.ts';
-import { World, type RunResult, type StepFn } from './world.ts';
+import { World, type RunResult } from './world.ts';
 
 export interface SimOptions {
   reintegrate: 'manual' | 'auto';
@@ -19,14 +19,14 @@ export function optionsForSeed(seed: number, fixed?: Partial<SimOptions>): SimOp
   };
 }
 
-export function runSeed(seed: number, opts: SimOptions, stepFn?: StepFn, verbose = false): RunResult {
+export function runSeed(seed: number, opts: SimOptions, verbose = false): RunResult {
   const setup = simSetup(opts);
   const faults = randomSchedule(new Prng(seed), {
     chaosMs: setup.chaosMs,
     leaseMs: setup.timing.selfFenceLeaseMs,
     resourceNames: setup.coreConfig(0).groups.node1!.map((r) => r.name),
   });
-  return new World(seed, setup, faults, stepFn, verbose).run();
+  return new World(seed, setup, faults, verbose).run();
 }
 
 /** One given schedule (a regression's, kept as it was drawn), in the world of `seed`. */
@@ -44,13 +44,13 @@ export interface BatchResult {
 }
 
 /** Runs seeds first..first+count-1 in this thread, or up to the first that fails. */
-export function runBatch(first: number, count: number, fixed?: Partial<SimOptions>, stepFn?: StepFn, stopAtFirst = false): BatchResult {
+export function runBatch(first: number, count: number, fixed?: Partial<SimOptions>, stopAtFirst = false): BatchResult {
   const started = performance.now();
   const failures: RunResult[] = [];
   let events = 0;
   let seeds = 0;
   for (let seed = first; seed < first + count; seed++) {
-    const r = runSeed(seed, optionsForSeed(seed, fixed), stepFn);
+    const r = runSeed(seed, optionsForSeed(seed, fixed));
     seeds++;
     events += r.events;
     if (r.violations.length > 0) failures.push(r);

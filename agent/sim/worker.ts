@@ -5,4 +5,4 @@ import { runBatch } from './run.ts';
 const { first, count, fixed, stopAtFirst } = workerData as {
   first: number; count: number; fixed?: Parameters<typeof runBatch>[2]; stopAtFirst: boolean;
 };
-parentPort!.postMessage(runBatch(first, count, fixed, undefined, stopAtFirst));
+parentPort!.postMessage(runBatch(first, count, fixed, stopAtFirst));

@@ -6,7 +6,7 @@
 // DeviceWatchdog does), and it resets the machine one device timeout after the last pet, whatever the agent then
 // does; the magic close disarms it only when the agent owned nothing. Disk requests of a machine are served in order
 // (one I/O thread): a stalled or slow request completes late, and its write lands late, after the core gave up on it.
-import { step as realStep, type StepResult } from '../core/pairing.ts';
+import { step, type StepResult } from '../core/pairing.ts';
 import { INTENT_LOG_RECORDS } from '../core/intent.ts';
 import { initialState, type NodeState } from '../core/state.ts';
 import type {
@@ -18,7 +18,6 @@ import { Prng } from './prng.ts';
 import { Invariants } from './invariants.ts';
 import type { SimSetup } from './setup.ts';
 
-export type StepFn = (cfg: CoreConfig, s: NodeState, ev: CoreEvent, now: number) => StepResult;
 
 type Payload =
   | { type: 'hb'; hb: Heartbeat }
@@ -147,7 +146,6 @@ export class World {
     readonly seed: number,
     readonly setup: SimSetup,
     readonly faults: Fault[],
-    private readonly stepFn: StepFn = realStep,
     private readonly verbose = false,
   ) {
     this.rng = new Prng(seed ^ 0x5eed);
@@ -302,7 +300,7 @@ export class World {
     const agent = m.agent!;
     let r: StepResult;
     try {
-      r = this.stepFn(m.cfg, agent.core, ev, this.localTime(m));
+      r = step(m.cfg, agent.core, ev, this.localTime(m));
     } catch (err) {
       this.inv.violation(`node${m.idx + 1} core threw: ${(err as Error).message}`);
       return;

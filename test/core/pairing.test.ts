@@ -10,7 +10,7 @@ import { MAX_GROUP_START_MS, World } from '../../agent/sim/world.ts';
 
 function run(faults: Fault[], opts: Partial<SetupOptions> = {}, seed = 7): World {
   const setup = simSetup({ reintegrate: 'manual', hasFenceCommand: false, chaosMs: 20_000, healMs: 30_000, ...opts });
-  const w = new World(seed, setup, faults, undefined, true);
+  const w = new World(seed, setup, faults, true);
   const r = w.run();
   assert.equal(r.violations, [], r.trace.join('\n'));
   return w;

@@ -29,8 +29,8 @@ test('the schedules that found two owners on 76b5993, and what they found next, 
 });
 
 test('a seed replays exactly, trace and all', () => {
-  const a = runSeed(4242, optionsForSeed(4242), undefined, true);
-  const b = runSeed(4242, optionsForSeed(4242), undefined, true);
+  const a = runSeed(4242, optionsForSeed(4242), true);
+  const b = runSeed(4242, optionsForSeed(4242), true);
   assert.ok(a.trace.length > 10);
   assert.equal(a.trace, b.trace);
 });
