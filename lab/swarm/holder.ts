@@ -42,6 +42,8 @@ export class Holder {
   readonly times: HolderTimes = {};
   /** Each error on the way, as "STEP: NFS4ERR_X" or "STEP: connection lost: ...". */
   readonly errors: string[] = [];
+  /** Set when the swarm stops: a recovery under way gives up. */
+  stopped = false;
   fh: Buffer | null = null;
   openStateid: Stateid | null = null;
   lockStateid: Stateid | null = null;
@@ -92,7 +94,7 @@ export class Holder {
   async recover(failedAt: number, deadline: number, opts: ReclaimOptions): Promise<void> {
     this.times.failedAt ??= failedAt;
     this.phase = 'recovering';
-    while (Date.now() < deadline) {
+    while (Date.now() < deadline && !this.stopped) {
       try {
         if (!this.client.connected) {
           await this.client.connect();
@@ -122,7 +124,7 @@ export class Holder {
         await sleep(opts.retryMs * (0.5 + Math.random()));
       }
     }
-    this.errors.push('recovery: deadline passed');
+    this.errors.push(this.stopped ? 'recovery: stopped by the swarm' : 'recovery: deadline passed');
     this.phase = 'failed';
   }
 
