@@ -28,7 +28,10 @@ export interface HolderTimes {
 }
 
 export interface ReclaimOptions {
-  /** One COMPOUND reclaims the open and the lock (LOCK takes OPEN's stateid as the current stateid). */
+  /**
+   * One COMPOUND reclaims the open and the lock and sends RECLAIM_COMPLETE (LOCK takes OPEN's stateid as the current
+   * stateid): three round trips fewer inside the grace period.
+   */
   combined: boolean;
   /** Pause between attempts to reach the server again. */
   retryMs: number;
@@ -137,25 +140,31 @@ export class Holder {
       type: LOCK_TYPE.WRITE, reclaim: true, offset: LOCK_OFFSET, length: LOCK_LENGTH,
       locker: { openStateid, lockOwner: this.owner('lock') },
     });
+    if (opts.combined && this.times.openReclaimedAt === undefined) {
+      const [, opened, locked] = (await this.client.compound([putFh(this.fh!), reclaimOpen, reclaimLock(CURRENT_STATEID), reclaimComplete(false)])) as
+        [undefined, OpenResult, Stateid];
+      this.openStateid = opened.stateid;
+      this.lockStateid = locked;
+      this.times.openReclaimedAt = this.times.lockReclaimedAt = this.times.reclaimCompleteAt = Date.now();
+      this.phase = 'reclaimed';
+      return;
+    }
     if (this.times.openReclaimedAt === undefined) {
-      if (opts.combined) {
-        const [, opened, locked] = (await this.client.compound([putFh(this.fh!), reclaimOpen, reclaimLock(CURRENT_STATEID)])) as
-          [undefined, OpenResult, Stateid];
-        this.openStateid = opened.stateid;
-        this.lockStateid = locked;
-        this.times.openReclaimedAt = this.times.lockReclaimedAt = Date.now();
-      } else {
-        const [, opened] = (await this.client.compound([putFh(this.fh!), reclaimOpen])) as [undefined, OpenResult];
-        this.openStateid = opened.stateid;
-        this.times.openReclaimedAt = Date.now();
-      }
+      const [, opened] = (await this.client.compound([putFh(this.fh!), reclaimOpen])) as [undefined, OpenResult];
+      this.openStateid = opened.stateid;
+      this.times.openReclaimedAt = Date.now();
     }
     if (this.times.lockReclaimedAt === undefined) {
       const [, locked] = (await this.client.compound([putFh(this.fh!), reclaimLock(this.openStateid!)])) as [undefined, Stateid];
       this.lockStateid = locked;
       this.times.lockReclaimedAt = Date.now();
     }
-    await this.client.compound([reclaimComplete(false)]);
+    try {
+      await this.client.compound([reclaimComplete(false)]);
+    } catch (err) {
+      // Our first one did arrive; only its reply was lost with the connection.
+      if (!(err instanceof Nfs4Error && err.status === NFS4ERR.COMPLETE_ALREADY)) throw err;
+    }
     this.times.reclaimCompleteAt = Date.now();
     this.phase = 'reclaimed';
   }

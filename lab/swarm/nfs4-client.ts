@@ -38,6 +38,7 @@ export class Nfs4Client {
   clientid = 0n;
   private sessionid: Buffer | null = null;
   private slotSequence = 1;
+  private slotTurn: Promise<unknown> = Promise.resolve();
   /** Status flags of the last SEQUENCE (SEQ4_STATUS_*): state the server revoked shows here. */
   lastStatusFlags = 0;
 
@@ -82,7 +83,14 @@ export class Nfs4Client {
    * SEQUENCE followed by `ops`; the values of `ops`' results. A call lost with its connection keeps its slot's
    * sequence ID, so that the next call is a retry the server recognises if it did get this one.
    */
-  async compound(ops: readonly Op[]): Promise<unknown[]> {
+  compound(ops: readonly Op[]): Promise<unknown[]> {
+    // One slot: a second COMPOUND sent before the first's reply would reuse its sequence ID and get its cached reply.
+    const turn = this.slotTurn.then(() => this.onSlot(ops));
+    this.slotTurn = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async onSlot(ops: readonly Op[]): Promise<unknown[]> {
     if (!this.sessionid) throw new Nfs4Error(NFS4ERR.BADSESSION, OP.SEQUENCE);
     for (let attempt = 0; ; attempt++) {
       const seq = sequence(this.sessionid, this.slotSequence, 0, 0);

@@ -41,8 +41,12 @@ export interface SwarmReport {
     answers: Record<string, number>;
     /** From the move: the first answer that was not NFS4ERR_GRACE (grace over, as a client sees it). */
     graceEndedMs: number | null;
-    /** The conflicting lock was granted: the victim's lock was lost (during grace this must never happen). */
+    /** The conflicting lock was granted: the victim's lock was gone (never reclaimed, or lost after). */
     granted: boolean;
+    /** The victim had reclaimed its lock: a grant is then the server breaking a lock it gave back. */
+    victimReclaimed: boolean;
+    /** Answers before the first one that was not NFS4ERR_GRACE: 0 means the intruder only got through after grace. */
+    probedDuringGrace: boolean;
     errors: string[];
   } | null;
   /** After everything settled: members whose open, whose lock, the server still holds. */
@@ -52,6 +56,9 @@ export interface SwarmReport {
   rangesLocked: number;
   /** Members that held state before the move and do not hold all of it now. */
   stateLost: number;
+  /** Of those, members that had reclaimed everything: the server lost what it had granted back. */
+  lostAfterReclaim: number;
+  /** The first few lost, those lost after a reclaim first, with what the server said. */
   lostMembers: string[];
   settled: boolean;
 }
@@ -91,13 +98,16 @@ export function buildReport(swarm: Swarm, v: Verification, settled: boolean): Sw
     intruder: x && {
       victim: o.victim, attempts: x.attempts.length, refusedWithGrace: answers[statusName(NFS4ERR.GRACE)] ?? 0, answers,
       graceEndedMs: since(x.graceEndedAt, moveAt), granted: x.attempts.some((a) => a.answer === statusName(NFS4ERR.OK)),
+      victimReclaimed: swarm.holders[o.victim]?.times.lockReclaimedAt !== undefined,
+      probedDuringGrace: (answers[statusName(NFS4ERR.GRACE)] ?? 0) > 0,
       errors: [...new Set(x.errors)].slice(0, 10),
     },
     opensHeld: v.held.filter((h) => typeof h === 'object' && h.open === NFS4ERR.OK).length,
     locksHeld: v.held.filter((h) => typeof h === 'object' && h.lock === NFS4ERR.OK).length,
     rangesLocked: v.locked.filter((l) => l === true).length,
     stateLost: lost.length,
-    lostMembers: lost.slice(0, 10).map(({ h, i }) => `${i}: ${describeHeld(v.held[i])}, range ${v.locked[i] === true ? 'locked' : v.locked[i] === false ? 'free' : v.locked[i]}${h.errors.length ? ` (${h.errors[h.errors.length - 1]})` : ''}`),
+    lostAfterReclaim: lost.filter(({ h }) => h.times.lockReclaimedAt !== undefined).length,
+    lostMembers: [...lost].sort((a, b) => Number(b.h.times.lockReclaimedAt !== undefined) - Number(a.h.times.lockReclaimedAt !== undefined)).slice(0, 10).map(({ h, i }) => `${i}: ${describeHeld(v.held[i])}, range ${v.locked[i] === true ? 'locked' : v.locked[i] === false ? 'free' : v.locked[i]}${h.errors.length ? ` (${h.errors[h.errors.length - 1]})` : ''}`),
     settled,
   };
 }
@@ -123,10 +133,11 @@ export function formatReport(r: SwarmReport): string {
     `  reclaim time from the move                          ${fmt(r.reclaimMs)}`,
     `  reclaim time from the first reconnection            ${fmt(r.reclaimAfterServerBackMs)}`,
     x ? `  intruder on client ${x.victim}'s range: ${x.attempts} conflicting LOCKs, ${counts(x.answers)}; ` +
-      `${x.granted ? 'GRANTED the lock' : 'never granted the lock'}` : '  no intruder',
+      `${x.granted ? `GRANTED the lock (client ${x.victim} ${x.victimReclaimed ? 'HAD reclaimed it' : 'had not reclaimed it'})` : 'never granted the lock'}` +
+      `${x.probedDuringGrace ? '' : '; its first request came after grace'}` : '  no intruder',
     `  grace ended, as a client saw it                     ${x?.graceEndedMs ?? '-'} ms after the move`,
     `  held afterwards (TEST_STATEID): opens / locks        ${r.opensHeld} / ${r.locksHeld}; ranges locked (LOCKT) ${r.rangesLocked}`,
-    `  state lost                                          ${r.stateLost}${r.lostMembers.length ? `: ${r.lostMembers.join('; ')}` : ''}`,
+    `  state lost (of it, after a reclaim)                 ${r.stateLost} (${r.lostAfterReclaim})${r.lostMembers.length ? `, e.g.\n    ${r.lostMembers.join('\n    ')}` : ''}`,
     ...(r.settled ? [] : ['  NOT SETTLED: some clients were still recovering when the swarm gave up']),
   ].join('\n');
 }
