@@ -21,7 +21,9 @@ export interface LabSwarmRun {
 /** Runs a swarm of `clients` through a crash of server1; `extra` are more main.ts options. */
 export async function swarmThroughTakeover(prefix: string, clients: number, extra: string[] = [], readyTimeoutMs = 120_000): Promise<LabSwarmRun> {
   const argv = ['nsenter', `--net=/run/netns/${nsName(prefix, 'client1')}`, process.execPath, '--import', 'tsx', MAIN,
-    '--server', '198.51.100.11', '--export', '/srv1', '--clients', String(clients), '--json', ...extra];
+    '--server', '198.51.100.11', '--export', '/srv1', '--clients', String(clients), '--json',
+    // A lab takeover takes seconds: a swarm that sees no move in a minute never will.
+    '--move-timeout-ms', '60000', ...extra];
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], cwd: new URL('../..', import.meta.url).pathname });
   let stdout = '';
   let stderr = '';
