@@ -47,7 +47,11 @@ export function decodeCompound(r: XdrReader, ops: readonly Op[]): CompoundReply 
 
 /** A COMPOUND that did not succeed: the operation that failed and its status. */
 export class Nfs4Error extends Error {
-  constructor(readonly status: number, readonly op: number, readonly body?: unknown) {
+  /**
+   * `done`: the values of the operations before the failed one, which did take effect (an OPEN reclaimed in the
+   * COMPOUND whose LOCK then failed).
+   */
+  constructor(readonly status: number, readonly op: number, readonly body?: unknown, readonly done: unknown[] = []) {
     super(`${OP_NAME[op] ?? `op ${op}`}: ${statusName(status)}`);
   }
 
@@ -60,7 +64,7 @@ export class Nfs4Error extends Error {
 export function valuesOf(reply: CompoundReply, ops: readonly Op[]): unknown[] {
   if (reply.status !== NFS4ERR.OK) {
     const failed = reply.results[reply.results.length - 1];
-    throw new Nfs4Error(reply.status, failed?.op ?? ops[0]!.op, failed?.value);
+    throw new Nfs4Error(reply.status, failed?.op ?? ops[0]!.op, failed?.value, reply.results.slice(0, -1).map((x) => x.value));
   }
   return reply.results.map((x) => x.value);
 }

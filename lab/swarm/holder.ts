@@ -141,8 +141,16 @@ export class Holder {
       locker: { openStateid, lockOwner: this.owner('lock') },
     });
     if (opts.combined && this.times.openReclaimedAt === undefined) {
-      const [, opened, locked] = (await this.client.compound([putFh(this.fh!), reclaimOpen, reclaimLock(CURRENT_STATEID), reclaimComplete(false)])) as
-        [undefined, OpenResult, Stateid];
+      const [, opened, locked] = (await this.client.compound([putFh(this.fh!), reclaimOpen, reclaimLock(CURRENT_STATEID), reclaimComplete(false)])
+        .catch((err: unknown) => {
+          // The open may be back even though the lock is not: count it, and fail as the lock did.
+          const open = err instanceof Nfs4Error ? (err.done[1] as OpenResult | undefined) : undefined;
+          if (open) {
+            this.openStateid = open.stateid;
+            this.times.openReclaimedAt = Date.now();
+          }
+          throw err;
+        })) as [undefined, OpenResult, Stateid];
       this.openStateid = opened.stateid;
       this.lockStateid = locked;
       this.times.openReclaimedAt = this.times.lockReclaimedAt = this.times.reclaimCompleteAt = Date.now();

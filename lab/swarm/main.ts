@@ -16,6 +16,7 @@ const USAGE = `usage: main.ts --server ADDR --export /PATH [--clients N] [--json
   --renew-ms MS             lease renewal interval (default ${DEFAULT_OPTIONS.renewMs})
   --call-timeout-ms MS      a call without a reply fails its connection (default ${DEFAULT_OPTIONS.callTimeoutMs})
   --connect-timeout-ms MS   (default ${DEFAULT_OPTIONS.connectTimeoutMs})
+  --retry-ms MS             pause between attempts to reach a server that does not answer (default ${DEFAULT_OPTIONS.retryMs})
   --setup-concurrency N     clients set up at once (default ${DEFAULT_OPTIONS.setupConcurrency})
   --reclaim-concurrency N   clients reclaiming at once (default ${DEFAULT_OPTIONS.reclaimConcurrency})
   --combined                reclaim the open and the lock in one COMPOUND
@@ -27,7 +28,7 @@ function options(): { swarm: SwarmOptions; json: boolean; moveTimeoutMs: number;
     options: {
       server: { type: 'string' }, export: { type: 'string' }, clients: { type: 'string', default: '10' }, dir: { type: 'string' },
       port: { type: 'string' }, 'move-timeout-ms': { type: 'string', default: '600000' }, 'recover-timeout-ms': { type: 'string' },
-      'renew-ms': { type: 'string' }, 'call-timeout-ms': { type: 'string' }, 'connect-timeout-ms': { type: 'string' },
+      'renew-ms': { type: 'string' }, 'call-timeout-ms': { type: 'string' }, 'connect-timeout-ms': { type: 'string' }, 'retry-ms': { type: 'string' },
       'setup-concurrency': { type: 'string' }, 'reclaim-concurrency': { type: 'string' }, combined: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
     },
@@ -52,6 +53,7 @@ function options(): { swarm: SwarmOptions; json: boolean; moveTimeoutMs: number;
       recoverTimeoutMs: num('recover-timeout-ms', v['recover-timeout-ms'], d.recoverTimeoutMs, 1),
       renewMs: num('renew-ms', v['renew-ms'], d.renewMs, 10), callTimeoutMs: num('call-timeout-ms', v['call-timeout-ms'], d.callTimeoutMs, 10),
       connectTimeoutMs: num('connect-timeout-ms', v['connect-timeout-ms'], d.connectTimeoutMs, 10),
+      retryMs: num('retry-ms', v['retry-ms'], d.retryMs, 1),
       setupConcurrency: num('setup-concurrency', v['setup-concurrency'], d.setupConcurrency, 1),
       reclaimConcurrency: num('reclaim-concurrency', v['reclaim-concurrency'], d.reclaimConcurrency, 1), combined: v.combined ?? false,
     },

@@ -101,10 +101,13 @@ export class Nfs4Client {
         return rest;
       } catch (err) {
         if (!(err instanceof Nfs4Error)) throw err;
-        // Past SEQUENCE the slot is used, whatever the later operation's status.
-        if (err.op !== OP.SEQUENCE) this.slotSequence++;
+        // Past SEQUENCE the slot is used, whatever the later operation's status; what the caller sees is its own ops.
+        if (err.op !== OP.SEQUENCE) {
+          this.slotSequence++;
+          throw new Nfs4Error(err.status, err.op, err.body, err.done.slice(1));
+        }
         // The slot's counter and the server's disagree (a call lost on its way back): move on, once.
-        else if (attempt === 0 && (err.status === NFS4ERR.SEQ_MISORDERED || err.status === NFS4ERR.RETRY_UNCACHED_REP)) {
+        if (attempt === 0 && (err.status === NFS4ERR.SEQ_MISORDERED || err.status === NFS4ERR.RETRY_UNCACHED_REP)) {
           this.slotSequence++;
           continue;
         }
