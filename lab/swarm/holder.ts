@@ -122,7 +122,7 @@ export class Holder {
           this.phase = 'failed';
           return;
         }
-        this.errors.push(err instanceof ConnectionLost || err instanceof Nfs4Error ? err.message : `${(err as Error).message}`);
+        this.errors.push((err as Error).message);
         this.client.disconnect();
         await sleep(opts.retryMs * (0.5 + Math.random()));
       }
