@@ -89,6 +89,8 @@ async function main(): Promise<number> {
 }
 
 main().then((code) => process.exit(code), (err: Error) => {
-  console.error(`swarm: ${err.stack ?? err.message}`);
+  // The server's or the network's answer is the message; a stack only for a bug of our own.
+  const bug = err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError;
+  console.error(`swarm: ${bug ? err.stack ?? err.message : err.message}`);
   process.exit(1);
 });
