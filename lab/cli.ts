@@ -4,6 +4,10 @@ import { spawnSync } from 'node:child_process';
 import { Command } from 'commander';
 import { boot, killAll, nodePids, powerOff } from './agents.ts';
 import { configPath, SERVERS, type Server } from './config.ts';
+import { commandGuest, type GuestCommand } from './guest/control.ts';
+import { lastConsoleLines, parseExport, startGuest, stopGuest, stopGuests } from './guest/lifecycle.ts';
+import { findGuest, listGuests, NFS_VERSIONS, type GuestNet, type NfsVersion } from './guest/registry.ts';
+import { formatReport, parseOps, report, resultLines } from './guest/results.ts';
 import { labStatus } from './inspect.ts';
 import { labDown, labUp } from './lifecycle.ts';
 import { onNode } from './mountns.ts';
@@ -13,7 +17,7 @@ import { NODES, type LabNode } from './topology.ts';
 
 const HANFS = new URL('../bin/hanfs', import.meta.url).pathname;
 const program = new Command().name('scripts/lab').enablePositionalOptions()
-  .description('the hanfs namespace lab: two servers and a client on two networks');
+  .description('the hanfs namespace lab: two servers and a client on two networks, and kernel-client guests');
 
 /** commander keeps the `--` that separates the command from our own options. */
 function command(argv: string[]): string[] {
@@ -87,6 +91,61 @@ program.command('partition').description('drop (on) or pass again (off) all traf
 program.command('status').description('the topology and who serves what, as JSON')
   .option('--prefix <p>')
   .action(async (o: { prefix?: string }) => console.log(JSON.stringify(await labStatus(resolvePrefix(o.prefix)), null, 2)));
+
+const guest = program.command('guest').description('kernel NFS client guests (QEMU, Debian cloud kernel) on the lab networks');
+
+guest.command('start').description('boot guests that mount an export (hard, default options); returns once each has mounted')
+  .option('--prefix <p>').option('--net <net>', 'neta or netb', 'neta').option('--vers <v>', `NFS version: ${NFS_VERSIONS.join(', ')}`, '4.1')
+  .option('--export <e>', "server1, server2 or ADDRESS:/PATH (default: the export served on the guest's network)")
+  .option('--count <n>', 'how many guests', '1')
+  .action(async (o: { prefix?: string; net: string; vers: string; export?: string; count: string }) => {
+    const prefix = resolvePrefix(o.prefix);
+    if (o.net !== 'neta' && o.net !== 'netb') throw new Error(`--net neta or netb, not ${o.net}`);
+    if (!NFS_VERSIONS.includes(o.vers as NfsVersion)) throw new Error(`--vers ${NFS_VERSIONS.join(', ')}, not ${o.vers}`);
+    const net = o.net as GuestNet;
+    const target = o.export === undefined ? {} : parseExport(net, o.export);
+    for (let i = 0; i < Number(o.count); i++) {
+      const g = await startGuest(prefix, { net, vers: o.vers as NfsVersion, ...target });
+      console.log(`${g.name}: ${g.address} on ${g.net}, mounted ${g.server}:${g.export} vers=${g.vers} (QEMU PID ${g.pid})`);
+    }
+  });
+
+guest.command('stop').description('kill guests (by PID) and remove their taps: stop [NAME...], all without names')
+  .option('--prefix <p>').argument('[names...]')
+  .action(async (names: string[], o: { prefix?: string }) => {
+    const prefix = resolvePrefix(o.prefix);
+    if (names.length === 0) await stopGuests(prefix);
+    for (const name of names) await stopGuest(prefix, findGuest(prefix, name).name);
+  });
+
+guest.command('list').description('the guests of the lab, as JSON').option('--prefix <p>')
+  .action((o: { prefix?: string }) => console.log(JSON.stringify(listGuests(resolvePrefix(o.prefix)), null, 2)));
+
+guest.command('workload').description("drive a guest's workload: workload NAME start|stop|verify|poweroff; prints the guest's reply")
+  .option('--prefix <p>').argument('<name>').argument('<command>')
+  .action(async (name: string, command: string, o: { prefix?: string }) => {
+    if (!['start', 'stop', 'verify', 'poweroff'].includes(command)) throw new Error(`workload start, stop, verify or poweroff, not ${command}`);
+    const prefix = resolvePrefix(o.prefix);
+    console.log(await commandGuest(prefix, findGuest(prefix, name).name, command as GuestCommand));
+  });
+
+guest.command('report').description("a guest's operations so far: counts, failures, longest stall per loop")
+  .option('--prefix <p>').option('--json', 'the report as JSON').option('--raw', "the guest's result lines as they came")
+  .argument('<name>')
+  .action((name: string, o: { prefix?: string; json?: boolean; raw?: boolean }) => {
+    const prefix = resolvePrefix(o.prefix);
+    const lines = resultLines(prefix, findGuest(prefix, name).name);
+    if (o.raw) console.log(lines.join('\n'));
+    else if (o.json) console.log(JSON.stringify(report(parseOps(lines)), null, 2));
+    else console.log(formatReport(report(parseOps(lines))));
+  });
+
+guest.command('console').description("the last lines of a guest's console (kernel messages included)")
+  .option('--prefix <p>').option('--lines <n>', 'how many', '40').argument('<name>')
+  .action((name: string, o: { prefix?: string; lines: string }) => {
+    const prefix = resolvePrefix(o.prefix);
+    console.log(lastConsoleLines(prefix, findGuest(prefix, name).name, Number(o.lines)));
+  });
 
 program.parseAsync(process.argv).catch((err: Error) => {
   console.error(`scripts/lab: ${err.message}`);

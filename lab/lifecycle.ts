@@ -1,5 +1,6 @@
 // `scripts/lab up` and `down`: build the whole lab (network, disks, mount namespaces, secret, configs, mailbox,
-// both agents) and wait until both servers serve their exports; remove all of it, also after a crash.
+// both agents) and wait until both servers serve their exports; remove all of it (kernel-client guests too), also after
+// a crash.
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { processAlive } from '../agent/sensors/process-alive.ts';
@@ -7,6 +8,7 @@ import { boot, killAll } from './agents.ts';
 import { SERVERS, writeConfigs } from './config.ts';
 import { createDisks, destroyDisks } from './disks.ts';
 import { sh } from './exec.ts';
+import { stopGuests } from './guest/lifecycle.ts';
 import { createMountNs, onNode, privateRunDir, releaseMountNamespaces, removeRunDir } from './mountns.ts';
 import { labPath, readState, writeState, type LabState } from './state.ts';
 import { createNetwork, destroyNetwork, NODES } from './topology.ts';
@@ -84,6 +86,8 @@ export async function waitServing(prefix: string, timeoutMs: number): Promise<vo
 
 export async function labDown(prefix: string): Promise<void> {
   const state = readState(prefix);
+  // Kernel-client guests first: their QEMU lives in the nets' namespaces, which the node kills below do not reach.
+  await stopGuests(prefix);
   for (const node of NODES) await killAll(prefix, node);
   const keepalived = Object.values(state?.keepalived ?? {}).flat();
   const others = [...keepalived, ...[state?.bmc, state?.watchdogBoard, state?.watcher].filter((pid): pid is number => pid !== undefined)];

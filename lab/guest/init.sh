@@ -65,7 +65,7 @@ fi
 
 now
 mounted_from=$T
-for _ in $(seq 60); do
+for _ in $(seq 30); do
   mount -t $fstype -o "vers=$hanfs_vers,addr=$hanfs_server" "$hanfs_server:$hanfs_export" /mnt && break
   sleep 1
 done
@@ -112,7 +112,7 @@ stream() {
 
 start() {
   DIR="/mnt/$hanfs_name.$EPOCHSECONDS"
-  mkdir -p "$DIR" || { say "start-failed mkdir $DIR"; return; }
+  err=$(mkdir -p "$DIR" 2>&1) || { say "start-failed mkdir $DIR: $err"; return; }
   dd if=/dev/urandom of="$DIR/stream.dat" bs=65536 count=16 conv=fsync 2>/dev/null || { say "start-failed stream.dat"; return; }
   rm -f /tmp/stop
   : >/tmp/written

@@ -51,7 +51,8 @@ async function build(modulesDir: string, target: string): Promise<void> {
       copyInto(stage, daemon);
       for (const lib of await sharedLibraries(daemon)) copyInto(stage, lib);
     }
-    copyInto(stage, '/etc/netconfig'); // libtirpc's transports
+    // libtirpc's transports; rpcbind finds its port (sunrpc) and protocols by name.
+    for (const f of ['/etc/netconfig', '/etc/services', '/etc/protocols']) copyInto(stage, f);
     writeFileSync(join(stage, 'etc/passwd'), 'root:x:0:0::/:/bin/sh\n_rpc:x:102:65534::/run:/bin/false\nstatd:x:103:65534::/var/lib/nfs:/bin/false\n');
     writeFileSync(join(stage, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\n');
 

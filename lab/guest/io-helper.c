@@ -43,7 +43,7 @@ static long long now_ms(void) {
 
 static void emit(const char *tag, const char *what, const char *file, int ok, long long start, int err) {
   printf("op=%s-%s file=%s ok=%d startMs=%lld durMs=%lld", tag, what, file, ok, start, now_ms() - start);
-  if (!ok) printf(" err=%s", strerror(err));
+  if (!ok) printf(" err=%s", strerrorname_np(err) ? strerrorname_np(err) : "unknown"); /* EIO: one word */
   printf("\n");
   fflush(stdout);
 }

@@ -30,6 +30,22 @@ export const DEFAULT_EXPORT: Record<GuestNet, { server: string; export: string }
   netb: { server: '203.0.113.12', export: '/srv2' },
 };
 
+/**
+ * `server1`, `server2` (the service address each serves its export on) or ADDRESS:/PATH; the address must be on the
+ * guest's network: the lab has no routes between its two.
+ */
+export function parseExport(net: GuestNet, text: string): { server: string; export: string } {
+  const named: Record<string, { server: string; export: string }> = { server1: DEFAULT_EXPORT.neta, server2: DEFAULT_EXPORT.netb };
+  const [, server, path] = /^([0-9.]+):(\/\S*)$/.exec(text) ?? [];
+  const chosen = named[text] ?? (server && path ? { server, export: path } : undefined);
+  if (!chosen) throw new Error(`export "${text}": server1, server2 or ADDRESS:/PATH`);
+  const onNet = (net === 'neta' ? '198.51.100.' : '203.0.113.');
+  if (!chosen.server.startsWith(onNet)) {
+    throw new Error(`${chosen.server}:${chosen.export} is not on ${net} (${onNet}0/24), and the lab does not route between its networks`);
+  }
+  return chosen;
+}
+
 export async function startGuest(prefix: string, spec: GuestSpec): Promise<Guest> {
   if (!readState(prefix)) throw new Error(`lab "${prefix}" is not up (scripts/lab up --prefix ${prefix})`);
   const image = await guestImage();
@@ -62,21 +78,16 @@ export async function startGuest(prefix: string, spec: GuestSpec): Promise<Guest
 }
 
 async function waitReady(prefix: string, guest: Guest, timeoutMs: number): Promise<void> {
+  // waitUntil takes a throwing condition for "not yet": a guest that gave up is noted and ends the wait at once.
+  let gaveUp = '';
   await waitUntil(async () => {
     const lines = resultLines(prefix, guest.name);
     const failed = lines.find((l) => l.startsWith('failed '));
-    if (failed) throw new Error(`the guest says: ${failed}`);
-    if (lines.some((l) => l.startsWith('ready '))) return true;
-    if (!processAlive(guest.pid!)) throw new Error(`QEMU exited: ${readText(guestFile(prefix, guest.name, 'qemu.log')).trim() || 'no message'}`);
-    return false;
-  }, timeoutMs, `guest ${guest.name} booted and mounted ${guest.server}:${guest.export}`, () => '', 200).catch(async (err) => {
-    // waitUntil counts a throwing condition as "not yet": ask once more, so that the guest's own reason wins.
-    const lines = resultLines(prefix, guest.name);
-    const failed = lines.find((l) => l.startsWith('failed '));
-    if (failed) throw new Error(`the guest says: ${failed}`);
-    if (!processAlive(guest.pid!)) throw new Error(`QEMU exited: ${readText(guestFile(prefix, guest.name, 'qemu.log')).trim() || 'no message'}`);
-    throw err;
-  });
+    if (failed) gaveUp = `the guest says: ${failed}`;
+    else if (!processAlive(guest.pid!)) gaveUp = `QEMU exited: ${readText(guestFile(prefix, guest.name, 'qemu.log')).trim() || 'no message'}`;
+    return gaveUp !== '' || lines.some((l) => l.startsWith('ready '));
+  }, timeoutMs, `guest ${guest.name} booted and mounted ${guest.server}:${guest.export}`, () => '', 200);
+  if (gaveUp) throw new Error(gaveUp);
 }
 
 function readText(file: string): string {

@@ -66,11 +66,13 @@ export interface WorkloadReport {
   /** The verify ops: the guest's reading back of every acknowledged file and record. */
   verified: number;
   verifyFailed: number;
+  verifyFailures: Op[];
 }
 
 export function report(ops: Op[]): WorkloadReport {
-  const work = ops.filter((o) => !o.op.endsWith('verify') && o.op !== 'verify');
-  const checks = ops.filter((o) => o.op.endsWith('verify'));
+  const isCheck = (o: Op) => o.op.endsWith('verify');
+  const work = ops.filter((o) => !isCheck(o));
+  const checks = ops.filter(isCheck);
   const streams: Record<string, StreamReport> = {};
   const byStream = new Map<string, Op[]>();
   for (const o of work) byStream.set(streamOf(o.op), [...(byStream.get(streamOf(o.op)) ?? []), o]);
@@ -90,7 +92,7 @@ export function report(ops: Op[]): WorkloadReport {
   return {
     ops: work.length, failed: work.filter((o) => !o.ok).length, failures: work.filter((o) => !o.ok),
     streams, longestStallMs: worst?.[1].longestStallMs ?? 0, longestStallStream: worst?.[0] ?? '',
-    verified: checks.length, verifyFailed: checks.filter((o) => !o.ok).length,
+    verified: checks.length, verifyFailed: checks.filter((o) => !o.ok).length, verifyFailures: checks.filter((o) => !o.ok),
   };
 }
 
@@ -102,6 +104,7 @@ export function formatReport(r: WorkloadReport): string {
     lines.push(`  ${name.padEnd(12)} ${String(s.ops).padStart(5)} ops  ${String(s.failed).padStart(3)} failed  `
       + `longest op ${String(s.longestOpMs).padStart(6)} ms  longest stall ${String(s.longestStallMs).padStart(6)} ms`);
   }
+  for (const f of r.verifyFailures.slice(0, 5)) lines.push(`  read back wrong: op=${f.op} file=${f.file} ${Object.entries(f.extra).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   for (const f of r.failures.slice(0, 5)) lines.push(`  failed: op=${f.op} file=${f.file} ${Object.entries(f.extra).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   return lines.join('\n');
 }
