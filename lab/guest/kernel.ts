@@ -47,16 +47,24 @@ async function fetchKernel(cache: string): Promise<[string, string]> {
   mkdirSync(work, { recursive: true });
   try {
     // As root apt would hand the download to its sandbox user, who cannot write into the cache.
-    // apt-get download writes into the working directory: env -C gives it one without a shell.
-    await sh(['env', '-C', work, 'apt-get', 'download', '-o', 'APT::Sandbox::User=root', pkg], { timeoutMs: 300_000 });
+    // apt-get download writes into the working directory: env -C gives it one without a shell. Lists older than the
+    // mirror name a version it no longer has: update them once and try again.
+    const download = () => sh(['env', '-C', work, 'apt-get', 'download', '-o', 'APT::Sandbox::User=root', pkg], { timeoutMs: 300_000 });
+    await download().catch(async () => {
+      await sh(['apt-get', 'update', '-qq'], { timeoutMs: 300_000 });
+      await download();
+    });
     const deb = readdirSync(work).find((f) => f.endsWith('.deb'));
     if (!deb) throw new Error(`apt-get download ${pkg} left no .deb`);
     const dir = join(work, 'tree');
     await sh(['dpkg-deb', '-x', join(work, deb), dir], { timeoutMs: 120_000 });
     writeFileSync(join(dir, COMPLETE), `${pkg}\n`);
     const final = join(cache, `kernel-${release}`);
-    rmSync(final, { recursive: true, force: true });
-    renameSync(dir, final);
+    // Another lab may have unpacked the same kernel meanwhile: then its copy stands and ours goes with `work`.
+    if (!existsSync(join(final, COMPLETE))) {
+      rmSync(final, { recursive: true, force: true });
+      renameSync(dir, final);
+    }
     return [final, release];
   } finally {
     rmSync(work, { recursive: true, force: true });
