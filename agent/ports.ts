@@ -1,6 +1,7 @@
 // The small interfaces between the agent's controller and the outside world. Each adapter (UDP heartbeats, ICMP,
 // the disk mailbox, commands, sensors) implements one; the controller only ever talks to these, so the same
-// controller logic runs against real sockets and disks, or against fakes in tests.
+// controller logic runs against real sockets and disks, or against the simulated world (agent/sim). What completes
+// later is a PromiseLike: the simulator settles its own, synchronously, so that a seed stays one ordered run.
 import type {
   GroupId, Heartbeat, IntentRecord, MailboxView, NetId, Outbox, ResourceKind, StatusRecord,
 } from './core/types.ts';
@@ -23,6 +24,12 @@ export interface Clock {
   now(): number;
 }
 
+/** Repeating timers: Node's in the agent, the simulated world's agenda in the simulator. */
+export interface Scheduler {
+  /** Calls `fn` every `ms` until the returned function cancels it. */
+  every(ms: number, fn: () => void): () => void;
+}
+
 /** What a heartbeat carries besides the core's record: for client watchers, the addresses the sender now serves. */
 export interface HeartbeatExtras {
   addresses: string[];
@@ -43,13 +50,13 @@ export interface NetworkTraffic {
 
 export interface HeartbeatTransport {
   /** Binds the sockets; `onHeartbeat` gets every authentic, fresh heartbeat from the partner with its network. */
-  start(onHeartbeat: (net: NetId, hb: Heartbeat, extras: HeartbeatExtras) => void): Promise<void>;
+  start(onHeartbeat: (net: NetId, hb: Heartbeat, extras: HeartbeatExtras) => void): PromiseLike<void>;
   /** Sends on every network: to the partner's address there, and to that network's broadcast address. */
   send(hb: Heartbeat, extras: HeartbeatExtras): void;
   /** Packets dropped so far, by reason. */
   drops(): Record<HeartbeatDropReason, number>;
   traffic(): Record<NetId, NetworkTraffic>;
-  close(): Promise<void>;
+  close(): PromiseLike<void>;
 }
 
 export interface IcmpProber {
@@ -72,8 +79,8 @@ export interface Mailbox {
    * I/O error, a corrupt or foreign sector we would have to act on, or when `deadlineMs` passes (the I/O runs off
    * the event loop, so a hung disk delays nothing else).
    */
-  cycle(write: MailboxWrite | null, deadlineMs: number, readIntents?: ReadonlyArray<'own' | 'partner'>): Promise<MailboxView>;
-  close(): Promise<void>;
+  cycle(write: MailboxWrite | null, deadlineMs: number, readIntents?: ReadonlyArray<'own' | 'partner'>): PromiseLike<MailboxView>;
+  close(): PromiseLike<void>;
 }
 
 export interface CommandResult {
@@ -98,16 +105,27 @@ export interface Watchdog {
   close(): void;
 }
 
+/**
+ * A watchdog character device (/dev/watchdog): opening it starts the countdown, each write restarts it, and the
+ * countdown stops only when 'V' is written just before the close (the magic close). Any other close, or an exit,
+ * leaves it counting: the machine resets one device timeout after the last write.
+ */
+export interface WatchdogDevice {
+  open(): void;
+  pet(): void;
+  close(magic: boolean): void;
+}
+
 /** Carries out one start or stop of one resource of a group; idempotent, as OCF resource agents are. */
 export interface ResourceDriver {
-  run(group: GroupId, resource: string, kind: ResourceKind, op: 'start' | 'stop'): Promise<{ ok: boolean; error?: string }>;
+  run(group: GroupId, resource: string, kind: ResourceKind, op: 'start' | 'stop'): PromiseLike<{ ok: boolean; error?: string }>;
   /** Cheap liveness of what it started (read on every tick: no child processes), e.g. an NFS server that died. */
   monitor(): Array<{ group: GroupId; resource: string; ok: boolean; detail: string }>;
   /** Resolves once background work (gratuitous ARP announcements) is done: awaited before the agent exits. */
-  idle(): Promise<void>;
+  idle(): PromiseLike<void>;
 }
 
 /** Powers the partner off through its management board (the configured fence command) and confirms it. */
-export type FenceAction = () => Promise<{ ok: boolean; error?: string }>;
+export type FenceAction = () => PromiseLike<{ ok: boolean; error?: string }>;
 
 export type LogFn = (level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;

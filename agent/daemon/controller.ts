@@ -3,9 +3,10 @@
 import { groupStatus } from '../core/resources.ts';
 import { step } from '../core/pairing.ts';
 import { initialState, type NodeState } from '../core/state.ts';
-import type { CoreConfig, CoreEvent, Effect, GroupId, NetId, OperatorRequest } from '../core/types.ts';
+import type { CoreConfig, CoreEvent, CoreTiming, Effect, GroupId, NetId, OperatorRequest } from '../core/types.ts';
 import type {
-  Clock, FenceAction, HeartbeatExtras, HeartbeatTransport, IcmpProber, LogFn, Mailbox, ResourceDriver, Watchdog,
+  Clock, FenceAction, HeartbeatExtras, HeartbeatTransport, IcmpProber, LogFn, Mailbox, ResourceDriver, Scheduler,
+  Watchdog,
 } from '../ports.ts';
 
 export interface LinkSource {
@@ -29,6 +30,7 @@ export interface ControllerDeps {
   core: CoreConfig;
   generation: number;
   clock: Clock;
+  scheduler: Scheduler;
   transport: HeartbeatTransport;
   prober: IcmpProber;
   mailbox: Mailbox;
@@ -38,14 +40,19 @@ export interface ControllerDeps {
   links: LinkSource;
   extras: (owns: readonly GroupId[]) => HeartbeatExtras;
   log: LogFn;
-  /** How often the core is stepped without news: a fraction of the shortest protocol interval. */
+  /** How often the core is stepped without news: controllerTickMs(). */
   tickMs: number;
   observers?: StepObserver[];
 }
 
+/** A fraction of the shortest protocol interval, so that no deadline of the core is missed by much. */
+export function controllerTickMs(t: Pick<CoreTiming, 'heartbeatIntervalMs' | 'diskIntervalMs'>): number {
+  return Math.max(5, Math.floor(Math.min(t.heartbeatIntervalMs, t.diskIntervalMs) / 4));
+}
+
 export class Controller {
   private state: NodeState;
-  private timer: NodeJS.Timeout | null = null;
+  private cancelTicks: (() => void) | null = null;
   private queue: CoreEvent[] = [];
   private stepping = false;
   private stopped = false;
@@ -58,17 +65,20 @@ export class Controller {
     this.state = initialState(d.core, this.startedAt, d.generation);
   }
 
-  async start(): Promise<void> {
-    await this.d.transport.start((net, hb) => this.dispatch({ type: 'heartbeat', net, hb }));
-    this.d.log('info', 'agent started', { node: this.d.core.self, generation: this.d.generation });
-    this.tick();
-    this.timer = setInterval(() => this.tick(), this.d.tickMs);
+  /** Binds the transport, then steps the core: once at once, then every tick. */
+  start(): PromiseLike<void> {
+    return this.d.transport.start((net, hb) => this.dispatch({ type: 'heartbeat', net, hb })).then(() => {
+      this.d.log('info', 'agent started', { node: this.d.core.self, generation: this.d.generation });
+      this.tick();
+      this.cancelTicks = this.d.scheduler.every(this.d.tickMs, () => this.tick());
+    });
   }
 
+  /** Stops stepping and closes the adapters; the watchdog decides itself whether it may be disarmed. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    this.cancelTicks?.();
+    this.cancelTicks = null;
     this.d.prober.close();
     this.d.watchdog.close();
     await Promise.allSettled([this.d.transport.close(), this.d.mailbox.close(), this.d.resources.idle()]);

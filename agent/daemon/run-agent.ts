@@ -18,7 +18,7 @@ import { SystemResources } from '../resources/system.ts';
 import { LinkWatcher } from '../sensors/link-state.ts';
 import { controlHandler } from './control-commands.ts';
 import { listenControl } from './control-socket.ts';
-import { Controller } from './controller.ts';
+import { Controller, controllerTickMs } from './controller.ts';
 import { deepChecksFor, MACHINE } from './deep-check-plan.ts';
 import { fenceAction } from './fence-command.ts';
 import { nextGeneration } from './generation.ts';
@@ -30,7 +30,8 @@ import { SdNotify } from './sd-notify.ts';
 import { onShutdownSignals } from './signals.ts';
 import { buildStatus } from './status.ts';
 import { Timeline } from './timeline.ts';
-import { DeviceWatchdog, NoWatchdog } from './watchdog.ts';
+import { timerScheduler } from './scheduler.ts';
+import { DeviceWatchdog, NoWatchdog, watchdogDeviceFile, watchdogPetMs } from './watchdog.ts';
 
 export interface AgentOptions {
   config: string;
@@ -86,6 +87,7 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
     core,
     generation,
     clock,
+    scheduler: timerScheduler,
     transport,
     prober: new NetPingProber({
       networks: view.networks.map((n) => ({ net: n.net, iface: n.iface, partnerAddress: n.partnerAddress })),
@@ -94,13 +96,13 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
     mailbox,
     resources: opts.dryRun ? new DryRunResources(log) : new SystemResources({ view, runner, log, runDir: pair.runDir }),
     watchdog: pair.watchdog && pair.watchdog !== 'none'
-      ? new DeviceWatchdog(pair.watchdog.device, clock, Math.max(50, t.heartbeatIntervalMs / 2))
+      ? new DeviceWatchdog(watchdogDeviceFile(pair.watchdog.device), clock, timerScheduler, watchdogPetMs(t))
       : new NoWatchdog(log),
     fence,
     links: new LinkWatcher(view.networks.map((n) => ({ net: n.net, iface: n.iface }))),
     extras: (owns) => ({ addresses: serviceAddresses(view, owns) }),
     log,
-    tickMs: Math.max(5, Math.floor(Math.min(t.heartbeatIntervalMs, t.diskIntervalMs) / 4)),
+    tickMs: controllerTickMs(t),
     observers: [timeline, notify],
   });
   if (pair.metrics.listen) {

@@ -1,7 +1,7 @@
 // Watchdogs. The core arms the watchdog to the end of its lease, so that a machine whose agent is frozen is reset
 // before its partner may take its resources over.
 import { closeSync, openSync, writeSync } from 'node:fs';
-import type { Clock, LogFn, Watchdog } from '../ports.ts';
+import type { Clock, LogFn, Scheduler, Watchdog, WatchdogDevice } from '../ports.ts';
 
 /** No watchdog device: said once, loudly, since then only the agent itself stops serving when its lease runs out. */
 export class NoWatchdog implements Watchdog {
@@ -16,55 +16,85 @@ export class NoWatchdog implements Watchdog {
   close(): void {}
 }
 
+/** The device file itself, e.g. /dev/watchdog. */
+export function watchdogDeviceFile(path: string): WatchdogDevice {
+  let fd: number | null = null;
+  return {
+    open: () => {
+      fd = openSync(path, 'w');
+    },
+    pet: () => {
+      if (fd !== null) writeSync(fd, '1');
+    },
+    close: (magic) => {
+      if (fd === null) return;
+      if (magic) writeSync(fd, 'V');
+      closeSync(fd);
+      fd = null;
+    },
+  };
+}
+
+/** How often the agent pets its device: well inside the shortest device timeout it accepts (1 s). */
+export function watchdogPetMs(t: { heartbeatIntervalMs: number }): number {
+  return Math.max(50, t.heartbeatIntervalMs / 2);
+}
+
 /**
  * /dev/watchdog (for example softdog). Linux sets its timeout by ioctl, which Node cannot call, so the device keeps
  * the timeout it was loaded with (softdog's soft_margin) and this pets it on every tick while the lease is still
  * good; once the lease runs out the petting stops and the device resets the machine one timeout later. That
- * timeout therefore belongs in the fence margin: keep it short (1 s).
+ * timeout therefore belongs in the fence margin: keep it short (1 s). The simulator runs this same class against
+ * its model of the device.
  */
 export class DeviceWatchdog implements Watchdog {
-  private fd: number | null = null;
+  private opened = false;
   private until: number | null = null;
-  private timer: NodeJS.Timeout | null = null;
+  private cancelPets: (() => void) | null = null;
 
-  constructor(private readonly device: string, private readonly clock: Clock, private readonly petMs: number) {}
+  constructor(
+    private readonly device: WatchdogDevice,
+    private readonly clock: Clock,
+    private readonly scheduler: Scheduler,
+    private readonly petMs: number,
+  ) {}
 
   arm(until: number | null): void {
     this.until = until;
     if (until === null) return this.disarm();
-    if (this.fd === null) {
-      this.fd = openSync(this.device, 'w');
-      this.timer = setInterval(() => this.pet(), this.petMs);
+    if (!this.opened) {
+      this.device.open();
+      this.opened = true;
+      this.cancelPets = this.scheduler.every(this.petMs, () => this.pet());
     }
     this.pet();
   }
 
   private pet(): void {
-    if (this.fd !== null && this.until !== null && this.clock.now() < this.until) writeSync(this.fd, '1');
+    if (this.opened && this.until !== null && this.clock.now() < this.until) this.device.pet();
   }
 
-  /** The magic close ('V'): tells the driver that stopping the petting is deliberate. */
   private disarm(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    if (this.fd !== null) {
-      writeSync(this.fd, 'V');
-      closeSync(this.fd);
-      this.fd = null;
-    }
+    this.stopPetting();
+    if (this.opened) this.device.close(true);
+    this.opened = false;
   }
 
   /**
    * The agent is exiting (SIGTERM). Its NFS server, mounts and address keep running (KillMode=process), so while it
-   * still owns anything the device stays armed: the fd is closed without the magic close, the petting stops, and
+   * still owns anything the device stays armed: the file is closed without the magic close, the petting stops, and
    * the machine resets one timeout later unless a restarted agent takes over the petting first. The partner's
    * fence wait counts on exactly that. Only a watchdog with nothing to guard is disarmed.
    */
   close(): void {
     if (this.until === null) return this.disarm();
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    if (this.fd !== null) closeSync(this.fd);
-    this.fd = null;
+    this.stopPetting();
+    if (this.opened) this.device.close(false);
+    this.opened = false;
+  }
+
+  private stopPetting(): void {
+    this.cancelPets?.();
+    this.cancelPets = null;
   }
 }

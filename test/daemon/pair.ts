@@ -3,6 +3,7 @@
 import type { CoreConfig } from '../../agent/core/types.ts';
 import { RESOURCE_ORDER } from '../../agent/core/types.ts';
 import { Controller, type StepObserver } from '../../agent/daemon/controller.ts';
+import { timerScheduler } from '../../agent/daemon/scheduler.ts';
 import type { LogFn } from '../../agent/ports.ts';
 import { DryRunResources } from '../../agent/resources/dry-run.ts';
 import { FakeDisk, FakeMailbox, FakeNetwork, FakeProber, FakeTransport, RecordingWatchdog } from './fakes.ts';
@@ -31,7 +32,7 @@ export function pair(observers: [StepObserver[], StepObserver[]] = [[], []]) {
   const controllers = ([0, 1] as const).map((i) => {
     const log: LogFn = (_level, message) => lines[i]!.push(message);
     return new Controller({
-      core: coreConfig(i), generation: 1, clock: { now: () => performance.now() },
+      core: coreConfig(i), generation: 1, clock: { now: () => performance.now() }, scheduler: timerScheduler,
       transport: transports[i]!, prober: new FakeProber(() => up[1 - i]!),
       mailbox: new FakeMailbox(disk, i), resources: new DryRunResources(log), watchdog: new RecordingWatchdog(),
       fence: null, links: { poll: () => [] }, extras: () => ({ addresses: [] }), log, tickMs: 10, observers: observers[i],

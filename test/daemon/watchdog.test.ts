@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { DeviceWatchdog, NoWatchdog } from '../../agent/daemon/watchdog.ts';
+import { timerScheduler } from '../../agent/daemon/scheduler.ts';
+import { DeviceWatchdog, NoWatchdog, watchdogDeviceFile } from '../../agent/daemon/watchdog.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -17,7 +18,7 @@ function withDevice(run: (device: string) => Promise<void>): Promise<void> {
 
 test('it is petted while the lease is good, and no more once it has run out', () => withDevice(async (device) => {
   let now = 0;
-  const w = new DeviceWatchdog(device, { now: () => now }, 10);
+  const w = new DeviceWatchdog(watchdogDeviceFile(device), { now: () => now }, timerScheduler, 10);
   w.arm(100);
   await sleep(50);
   const whileGood = readFileSync(device, 'utf8').length;
@@ -29,7 +30,7 @@ test('it is petted while the lease is good, and no more once it has run out', ()
 }));
 
 test('disarming writes the magic close, so the driver knows the stop is deliberate', () => withDevice(async (device) => {
-  const w = new DeviceWatchdog(device, { now: () => 0 }, 10);
+  const w = new DeviceWatchdog(watchdogDeviceFile(device), { now: () => 0 }, timerScheduler, 10);
   w.arm(100);
   w.arm(null);
   assert.ok(readFileSync(device, 'utf8').endsWith('V'));
@@ -37,7 +38,7 @@ test('disarming writes the magic close, so the driver knows the stop is delibera
 }));
 
 test('an agent exiting while it owns something leaves the watchdog armed: no magic close', () => withDevice(async (device) => {
-  const w = new DeviceWatchdog(device, { now: () => 0 }, 10);
+  const w = new DeviceWatchdog(watchdogDeviceFile(device), { now: () => 0 }, timerScheduler, 10);
   w.arm(100);
   w.close();
   assert.not.ok(readFileSync(device, 'utf8').includes('V'));
@@ -47,7 +48,7 @@ test('an agent exiting while it owns something leaves the watchdog armed: no mag
 }));
 
 test('an agent exiting with nothing to guard disarms the watchdog', () => withDevice(async (device) => {
-  const w = new DeviceWatchdog(device, { now: () => 0 }, 10);
+  const w = new DeviceWatchdog(watchdogDeviceFile(device), { now: () => 0 }, timerScheduler, 10);
   w.arm(100);
   w.arm(null);
   w.close();
