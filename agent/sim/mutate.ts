@@ -1,4 +1,4 @@
-// Plants one mutant: a copy of the core and the simulator in a temporary folder, with the mutant's edit made to the
+// Plants one mutant: a copy of the simulated code in a temporary folder, with the mutant's edit made to the
 // copy, loaded from there. The repository's own source is never touched.
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,6 +7,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Mutant } from './mutants.ts';
 
 const AGENT_DIR = fileURLToPath(new URL('..', import.meta.url));
+
+/** What the simulator runs: the core, the controller that carries out its effects, and the simulator itself. */
+const SIMULATED_CODE = ['core', 'sim', 'ports.ts', 'daemon/controller.ts', 'daemon/watchdog.ts'];
 
 export interface PlantedMutant {
   /** The mutated copy's sim/run.ts, to import. */
@@ -26,7 +29,7 @@ export function applyMutant(source: string, m: Mutant): string {
 export function plantMutant(m: Mutant): PlantedMutant {
   const dir = mkdtempSync(join(tmpdir(), `hanfs-mutant-${m.id}-`));
   try {
-    for (const part of ['core', 'sim']) cpSync(join(AGENT_DIR, part), join(dir, part), { recursive: true });
+    for (const part of SIMULATED_CODE) cpSync(join(AGENT_DIR, part), join(dir, part), { recursive: true });
     // ES modules, as in the repository (its package.json says so; a folder in the temporary directory does not).
     writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
     const file = join(dir, m.file);

@@ -1,5 +1,6 @@
 // The pair the simulator runs: two nodes, two networks, one group per node with every resource kind, and the
 // timing both cores use. Shorter than the production defaults so that a seed covers many detection cycles.
+import { controllerTickMs } from '../daemon/controller.ts';
 import { RESOURCE_ORDER, type CoreConfig, type CoreTiming } from '../core/types.ts';
 import type { NodeIdx } from './faults.ts';
 
@@ -10,6 +11,7 @@ export interface SimSetup {
   restartLimit: number;
   chaosMs: number;
   healMs: number;
+  /** The agent controller's tick, as the daemon sets it. */
   tickMs: number;
   /** Largest clock-rate error of a machine, either way (0.005 = 0.5 %). */
   maxDrift: number;

@@ -2,16 +2,16 @@
 // the resources it holds), two networks between them, the shared mailbox disk, and a fault schedule. Everything
 // happens on one agenda driven by one seeded random source, so a seed replays exactly.
 //
-// The watchdog is modelled as the device is: the agent pets it on every step while its lease is good (as
-// DeviceWatchdog does), and it resets the machine one device timeout after the last pet, whatever the agent then
-// does; the magic close disarms it only when the agent owned nothing. Disk requests of a machine are served in order
-// (one I/O thread): a stalled or slow request completes late, and its write lands late, after the core gave up on it.
-import { step, type StepResult } from '../core/pairing.ts';
+// Each machine runs the real agent Controller (agent-process.ts), which carries out its core's effects through the
+// ports; the world answers them. The watchdog is modelled as the device is: the agent's DeviceWatchdog pets it while
+// its lease is good, and it resets the machine one device timeout after the last pet, whatever the agent then does;
+// only the magic close stops it. Disk requests of a machine are served in order (one I/O thread): a stalled or slow
+// request completes late, and its write lands late, after the agent gave up on it.
 import { INTENT_LOG_RECORDS } from '../core/intent.ts';
-import { initialState, type NodeState } from '../core/state.ts';
-import type {
-  CoreConfig, CoreEvent, Effect, Heartbeat, IntentRecord, MailboxView, Outbox, ResourceKind, StatusRecord,
-} from '../core/types.ts';
+import type { CoreConfig, Heartbeat, IntentRecord, MailboxView, Outbox, ResourceKind, StatusRecord } from '../core/types.ts';
+import type { MailboxWrite } from '../ports.ts';
+import { SIM_NETS, SimAgent, type SimTimer } from './agent-process.ts';
+import type { Future } from './future.ts';
 import { Agenda } from './queue.ts';
 import { describeFault, type Fault, type NodeIdx } from './faults.ts';
 import { Prng } from './prng.ts';
@@ -21,34 +21,45 @@ import type { SimSetup } from './setup.ts';
 
 type Payload =
   | { type: 'hb'; hb: Heartbeat }
-  | { type: 'icmp_request'; probeId: number; inc: number }
-  | { type: 'icmp_reply'; probeId: number; inc: number };
+  | { type: 'icmp_request'; probe: number; inc: number }
+  | { type: 'icmp_reply'; probe: number; inc: number };
+
+type ResourceResult = { ok: boolean; error?: string };
+
+/** One start or stop asked of a machine's resource layer. */
+export interface ResourceOp {
+  group: string;
+  resource: string;
+  kind: ResourceKind;
+  op: 'start' | 'stop';
+}
 
 type SimEvent =
-  | { k: 'tick'; node: NodeIdx }
-  | { k: 'deliver'; node: NodeIdx; inc: number; ev: CoreEvent }
+  | { k: 'call'; node: NodeIdx; inc: number; fn: () => void }
+  | { k: 'timer'; node: NodeIdx; inc: number; timer: SimTimer }
   | { k: 'packet'; from: NodeIdx; to: NodeIdx; net: number; payload: Payload }
   | { k: 'disk'; op: DiskOp }
   | { k: 'disk_land'; op: DiskOp }
-  | {
-    k: 'resource'; node: NodeIdx; boot: number; inc: number; group: string; resource: string; kind: ResourceKind;
-    op: 'start' | 'stop'; wasHeld: boolean;
-  }
+  | { k: 'resource'; node: NodeIdx; boot: number; inc: number; req: ResourceOp; wasHeld: boolean; done: Future<ResourceResult> }
   | { k: 'fault'; fault: Fault; edge: 'start' | 'end' }
   | { k: 'watchdog'; node: NodeIdx; boot: number }
   | { k: 'slot_replay'; node: NodeIdx; fault: Fault }
   | { k: 'boot'; node: NodeIdx; boot: number }
-  | { k: 'fence_done'; node: NodeIdx; inc: number; victim: NodeIdx }
+  | { k: 'fence_done'; node: NodeIdx; inc: number; victim: NodeIdx; done: Future<ResourceResult> }
   | { k: 'operator_sweep' }
   | { k: 'check'; what: 'takeover' | 'own_group'; victim: NodeIdx; crashedAt: number };
 
-interface DiskOp {
+/** A mailbox cycle as the agent asked it. */
+export interface DiskRequest {
+  inc: number;
+  write: MailboxWrite | null;
+  readIntents: Array<'own' | 'partner'>;
+  done: Future<MailboxView>;
+}
+
+interface DiskOp extends DiskRequest {
   node: NodeIdx;
   boot: number;
-  inc: number;
-  opId: number;
-  write: { slot: StatusRecord; outbox: Outbox; intents: IntentRecord[] } | null;
-  readIntents: Array<'own' | 'partner'>;
   /** Its write is on the disk. */
   landed?: boolean;
 }
@@ -57,18 +68,10 @@ interface DiskOp {
 interface WatchdogDevice {
   /** Opened and not closed by the magic close: it is counting. */
   open: boolean;
-  /** The core's deadline, on the machine's clock: the agent pets only before it. */
-  until: number | null;
   lastPetAt: number;
   checkPending: boolean;
   /** The core asked for the reset itself (a stop that failed): its deadline was already past when armed. */
   asked: boolean;
-}
-
-interface Agent {
-  inc: number;
-  core: NodeState;
-  queue: CoreEvent[];
 }
 
 export interface Machine {
@@ -77,7 +80,7 @@ export interface Machine {
   up: boolean;
   /** Increases at every power-on: results of work begun before a reset are void. */
   boot: number;
-  agent: Agent | null;
+  agent: SimAgent | null;
   agentFreezes: number;
   machineFreezes: number;
   crashFaults: number;
@@ -111,8 +114,6 @@ export interface RunResult {
   trace: string[];
   events: number;
 }
-
-const NETS = ['a', 'b'];
 
 export class World {
   readonly rng: Prng;
@@ -170,7 +171,7 @@ export class World {
       diskBusy: false,
       failureProbability: 0,
       stopHangMs: 0,
-      watchdog: { open: false, until: null, lastPetAt: 0, checkPending: false, asked: false },
+      watchdog: { open: false, lastPetAt: 0, checkPending: false, asked: false },
       lastClockJumpAt: -Infinity,
       resourceBusyUntil: new Map(),
       agentRunningSince: null,
@@ -240,15 +241,10 @@ export class World {
 
   private handle(e: SimEvent): void {
     switch (e.k) {
-      case 'tick': {
-        const m = this.machines[e.node]!;
-        if (!m.up || !m.agent) return;
-        this.deliver(m, m.agent.inc, { type: 'tick' });
-        this.agenda.push(this.now + this.setup.tickMs, e);
-        return;
-      }
-      case 'deliver':
-        return this.deliver(this.machines[e.node]!, e.inc, e.ev);
+      case 'call':
+        return this.deliver(this.machines[e.node]!, e.inc, e.fn);
+      case 'timer':
+        return this.timerDue(this.machines[e.node]!, e.inc, e.timer);
       case 'packet':
         return this.arrive(e.from, e.to, e.net, e.payload);
       case 'disk':
@@ -272,13 +268,11 @@ export class World {
           this.log(`node${victim.idx + 1} powered off by its partner's fence command`);
           this.reset(victim, this.rng.between(2000, 6000));
         }
-        return this.deliver(this.machines[e.node]!, e.inc, { type: 'fence_command_done', ok, error: ok ? undefined : 'BMC timeout' });
+        return this.deliver(this.machines[e.node]!, e.inc, () => e.done.resolve(ok ? { ok } : { ok, error: 'BMC timeout' }));
       }
       case 'operator_sweep':
         for (const m of this.machines) {
-          if (this.agentActive(m) && m.agent!.core.phase === 'fenced') {
-            this.deliver(m, m.agent!.inc, { type: 'command', command: 'reintegrate' });
-          }
+          if (this.agentActive(m) && m.agent!.core.phase === 'fenced') this.command(m, 'reintegrate');
         }
         this.agenda.push(this.now + 2000, e);
         return;
@@ -287,76 +281,71 @@ export class World {
     }
   }
 
-  private deliver(m: Machine, inc: number, ev: CoreEvent): void {
+  /**
+   * Something reaches the agent run `inc` of machine `m` (a packet, a disk or command result, an operator): a frozen
+   * agent gets it when it wakes; a run that is gone never does.
+   */
+  deliver(m: Machine, inc: number, fn: () => void): void {
     if (!m.up || !m.agent || m.agent.inc !== inc) return;
     if (m.agentFreezes > 0 || m.machineFreezes > 0) {
-      if (ev.type !== 'tick') m.agent.queue.push(ev);
+      m.agent.queue.push(fn);
       return;
     }
-    this.runCore(m, ev);
+    this.inAgent(m, fn);
   }
 
-  private runCore(m: Machine, ev: CoreEvent): void {
-    const agent = m.agent!;
-    let r: StepResult;
+  /** Runs the agent's code; a throw there is the core's (or the controller's) fault, and a violation. */
+  private inAgent(m: Machine, fn: () => void): void {
     try {
-      r = step(m.cfg, agent.core, ev, this.localTime(m));
+      fn();
     } catch (err) {
       this.inv.violation(`node${m.idx + 1} core threw: ${(err as Error).message}`);
+    }
+  }
+
+  /** `fn` on the agent run `inc` of `m`, `ms` later on the machine's clock. */
+  callLater(m: Machine, inc: number, ms: number, fn: () => void): void {
+    this.agenda.push(this.now + ms / m.clockRate, { k: 'call', node: m.idx, inc, fn });
+  }
+
+  startTimer(m: Machine, inc: number, timer: SimTimer): void {
+    this.agenda.push(this.now + timer.ms / m.clockRate, { k: 'timer', node: m.idx, inc, timer });
+  }
+
+  /** As Node's timers: a frozen process misses its firings, and the timer fires once when it runs again. */
+  private timerDue(m: Machine, inc: number, timer: SimTimer): void {
+    if (!m.up || !m.agent || m.agent.inc !== inc || timer.cancelled) return;
+    if (!this.agentActive(m)) {
+      timer.missed = true;
       return;
     }
-    agent.core = r.state;
-    for (const fx of r.effects) this.effect(m, agent, fx);
-    this.petWatchdog(m);
+    this.startTimer(m, inc, timer);
+    this.inAgent(m, timer.fn);
   }
 
+  private command(m: Machine, command: 'reintegrate' | Extract<Fault, { kind: 'operator' }>['command']): void {
+    const agent = m.agent;
+    if (agent) this.deliver(m, agent.inc, () => agent.controller.command({ command }));
+  }
+
+  /** A frozen agent runs again: its timers fire first (Node runs due timers before I/O), then what reached it. */
   private wakeAgent(m: Machine): void {
-    if (!m.up || !m.agent || m.agentFreezes > 0 || m.machineFreezes > 0) return;
+    const agent = m.agent;
+    if (!m.up || !agent || m.agentFreezes > 0 || m.machineFreezes > 0) return;
     m.agentRunningSince = this.now;
-    const queued = m.agent.queue;
-    m.agent.queue = [];
-    for (const ev of queued) if (m.agent) this.runCore(m, ev);
-    if (m.agent) this.runCore(m, { type: 'tick' });
-  }
-
-  // ------------------------------------------------------------------------------------------------ effects
-
-  private effect(m: Machine, agent: Agent, fx: Effect): void {
-    const partner = this.other(m.idx);
-    switch (fx.type) {
-      case 'send_heartbeat':
-        for (let net = 0; net < NETS.length; net++) this.send(m.idx, partner.idx, net, { type: 'hb', hb: fx.hb });
-        return;
-      case 'icmp_probe':
-        return this.send(m.idx, partner.idx, NETS.indexOf(fx.net), { type: 'icmp_request', probeId: fx.probeId, inc: agent.inc });
-      case 'disk_cycle': {
-        const op: DiskOp = { node: m.idx, boot: m.boot, inc: agent.inc, opId: fx.opId, write: fx.write, readIntents: fx.readIntents };
-        m.diskQueue.push(op);
-        return this.serveDisk(m);
-      }
-      case 'start_resource':
-        this.checkIntentWritten(m, fx.group, fx.kind);
-        return this.resourceBegin(m, agent, fx.group, fx.resource, fx.kind, 'start');
-      case 'stop_resource':
-        return this.resourceBegin(m, agent, fx.group, fx.resource, fx.kind, 'stop');
-      case 'watchdog':
-        return this.armWatchdog(m, fx.until);
-      case 'run_fence_command':
-        this.agenda.push(this.now + this.rng.between(100, 800), { k: 'fence_done', node: m.idx, inc: agent.inc, victim: partner.idx });
-        return;
-      case 'transition':
-        this.log(`node${m.idx + 1} ${fx.from} → ${fx.to}: ${fx.cause}`);
-        if ((fx.to === 'fencing_partner' && agent.core.detector.stage === 'dead') || fx.to === 'power_fencing') {
-          this.inv.checkFenceDecision(m.idx);
-        }
-        return;
-      case 'report':
-        this.log(`node${m.idx + 1} ${fx.level}: ${fx.message}`);
-        return;
+    for (const timer of agent.timers) {
+      if (!timer.missed || timer.cancelled) continue;
+      timer.missed = false;
+      this.timerDue(m, agent.inc, timer);
     }
+    const queued = agent.queue;
+    agent.queue = [];
+    for (const fn of queued) if (m.agent === agent) this.inAgent(m, fn);
   }
 
-  private send(from: NodeIdx, to: NodeIdx, net: number, payload: Payload): void {
+  // ------------------------------------------------------------------------------------------------ the agent's ports
+
+  send(from: NodeIdx, to: NodeIdx, net: number, payload: Payload): void {
     const src = this.machines[from]!;
     if (!this.machineActive(src) || !this.reachable(from, to, net)) return;
     const q = this.lossy[net];
@@ -376,15 +365,22 @@ export class World {
   private arrive(from: NodeIdx, to: NodeIdx, net: number, payload: Payload): void {
     const dst = this.machines[to]!;
     if (!this.machineActive(dst) || !this.reachable(from, to, net)) return;
+    const agent = dst.agent;
     switch (payload.type) {
       case 'hb':
-        if (dst.agent) this.deliver(dst, dst.agent.inc, { type: 'heartbeat', net: NETS[net]!, hb: payload.hb });
+        if (agent) this.deliver(dst, agent.inc, () => agent.heartbeatArrived(SIM_NETS[net]!, payload.hb));
         return;
       case 'icmp_request': // the kernel answers, whatever its agent is doing
-        return this.send(to, from, net, { type: 'icmp_reply', probeId: payload.probeId, inc: payload.inc });
+        return this.send(to, from, net, { type: 'icmp_reply', probe: payload.probe, inc: payload.inc });
       case 'icmp_reply':
-        return this.deliver(dst, payload.inc, { type: 'icmp_reply', net: NETS[net]!, probeId: payload.probeId });
+        if (agent) this.deliver(dst, payload.inc, () => agent.icmpReplied(payload.probe));
+        return;
     }
+  }
+
+  submitDisk(m: Machine, req: DiskRequest): void {
+    m.diskQueue.push({ ...req, node: m.idx, boot: m.boot });
+    this.serveDisk(m);
   }
 
   /**
@@ -418,9 +414,7 @@ export class World {
     m.diskBusy = false;
     this.serveDisk(m);
     // A cycle whose write did not land (the disk was lost meanwhile) fails, even if the disk is back by its end.
-    if (m.diskLosses > 0 || (e.write && !e.landed)) {
-      return this.deliver(m, e.inc, { type: 'disk_done', opId: e.opId, ok: false, error: 'EIO' });
-    }
+    if (m.diskLosses > 0 || (e.write && !e.landed)) return this.deliver(m, e.inc, () => e.done.reject(new Error('EIO')));
     const me = m.idx;
     const partner = 1 - me;
     const partnerSlot = this.slotGarbage[partner] ? null : this.slots[partner]!;
@@ -433,7 +427,7 @@ export class World {
     };
     if (e.readIntents.includes('own')) view.ownIntents = [...this.intentLogs[me]!];
     if (e.readIntents.includes('partner')) view.partnerIntents = [...this.intentLogs[partner]!];
-    this.deliver(m, e.inc, { type: 'disk_done', opId: e.opId, ok: true, view });
+    this.deliver(m, e.inc, () => e.done.resolve(view));
   }
 
   private writeSlot(node: NodeIdx, slot: StatusRecord): void {
@@ -467,29 +461,34 @@ export class World {
     this.intentLogs[node] = log.slice(-INTENT_LOG_RECORDS);
   }
 
+  runFence(m: Machine, inc: number, done: Future<ResourceResult>): void {
+    this.agenda.push(this.now + this.rng.between(100, 800), { k: 'fence_done', node: m.idx, inc, victim: this.other(m.idx).idx, done });
+  }
+
   // ------------------------------------------------------------------------------------------------ resources
 
-  private resourceBegin(m: Machine, agent: Agent, group: string, resource: string, kind: ResourceKind, op: 'start' | 'stop'): void {
+  beginResource(m: Machine, inc: number, req: ResourceOp, done: Future<ResourceResult>): void {
+    const { group, resource, kind, op } = req;
+    if (op === 'start') this.checkIntentWritten(m, group, kind);
     const key = `${group}/${resource}`;
     const begin = Math.max(this.now, m.resourceBusyUntil.get(key) ?? 0);
-    const done = begin + this.rng.between(...RESOURCE_MS[kind]) + (op === 'stop' ? m.stopHangMs : 0);
-    m.resourceBusyUntil.set(key, done);
+    const finish = begin + this.rng.between(...RESOURCE_MS[kind]) + (op === 'stop' ? m.stopHangMs : 0);
+    m.resourceBusyUntil.set(key, finish);
     const wasHeld = this.inv.holdsResource(m.idx, group, kind);
     if (op === 'start') this.inv.hold(m, group, kind);
-    this.agenda.push(done, { k: 'resource', node: m.idx, boot: m.boot, inc: agent.inc, group, resource, kind, op, wasHeld });
+    this.agenda.push(finish, { k: 'resource', node: m.idx, boot: m.boot, inc, req, wasHeld, done });
   }
 
   private resourceComplete(e: Extract<SimEvent, { k: 'resource' }>): void {
     const m = this.machines[e.node]!;
     if (!m.up || m.boot !== e.boot) return;
+    const { group, kind, op } = e.req;
     // Starting what already runs, or stopping what does not, is a no-op that succeeds (as in OCF resource agents).
-    const noop = e.op === 'start' ? e.wasHeld : !e.wasHeld && !this.inv.holdsResource(m.idx, e.group, e.kind);
-    const p = e.op === 'start' ? m.failureProbability : m.failureProbability / 4;
+    const noop = op === 'start' ? e.wasHeld : !e.wasHeld && !this.inv.holdsResource(m.idx, group, kind);
+    const p = op === 'start' ? m.failureProbability : m.failureProbability / 4;
     const ok = noop || !this.rng.chance(p);
-    if (e.op === 'start' ? !ok || e.kind === 'log_replay' : ok) this.inv.release(m, e.group, e.kind);
-    this.deliver(m, e.inc, {
-      type: 'resource_done', group: e.group, resource: e.resource, op: e.op, ok, error: ok ? undefined : 'injected failure',
-    });
+    if (op === 'start' ? !ok || kind === 'log_replay' : ok) this.inv.release(m, group, kind);
+    this.deliver(m, e.inc, () => e.done.resolve(ok ? { ok } : { ok, error: 'injected failure' }));
   }
 
   // ------------------------------------------------------------------------------------------------ machines
@@ -504,43 +503,31 @@ export class World {
   }
 
   private startAgent(m: Machine): void {
-    const agent: Agent = { inc: ++this.incs, core: initialState(m.cfg, this.localTime(m), ++m.generation), queue: [] };
+    const agent = new SimAgent(this, m, ++this.incs, ++m.generation);
     m.agent = agent;
     m.agentRunningSince = m.agentFreezes === 0 && m.machineFreezes === 0 ? this.now : null;
-    NETS.forEach((net, i) => {
-      if (!m.links[i]) this.deliver(m, agent.inc, { type: 'link', net, up: false });
-    });
-    this.agenda.push(this.now + this.rng.between(0, this.setup.tickMs), { k: 'tick', node: m.idx });
+    this.deliver(m, agent.inc, () => void agent.controller.start());
   }
 
   // ------------------------------------------------------------------------------------------------ watchdog
 
-  /** A timeout of 0 is a pair configured without a watchdog device: nothing to arm. */
-  private armWatchdog(m: Machine, until: number | null): void {
-    const wd = m.watchdog;
-    if (this.setup.timing.watchdogTimeoutMs === 0) return;
-    wd.until = until;
-    if (until === null) {
-      wd.open = false; // the magic close: nothing is owned
-      return;
-    }
-    if (!wd.open) {
-      wd.open = true;
-      wd.lastPetAt = this.now;
-    }
-    wd.asked = until <= this.localTime(m);
-    this.petWatchdog(m);
+  // The device, as the agent's DeviceWatchdog drives it.
+  watchdogOpened(m: Machine): void {
+    m.watchdog.open = true;
+    this.watchdogPetted(m);
   }
 
-  /** The agent pets the device while its lease is good; the device checks one timeout after the last pet. */
-  private petWatchdog(m: Machine): void {
+  watchdogPetted(m: Machine): void {
     const wd = m.watchdog;
-    if (!wd.open || wd.until === null) return;
-    if (this.localTime(m) < wd.until) wd.lastPetAt = this.now;
+    wd.lastPetAt = this.now;
     if (!wd.checkPending) {
       wd.checkPending = true;
       this.agenda.push(wd.lastPetAt + this.setup.timing.watchdogTimeoutMs, { k: 'watchdog', node: m.idx, boot: m.boot });
     }
+  }
+
+  watchdogClosed(m: Machine, magic: boolean): void {
+    if (magic) m.watchdog.open = false;
   }
 
   private watchdogCheck(m: Machine, boot: number): void {
@@ -583,7 +570,7 @@ export class World {
     m.up = false;
     m.agent = null;
     m.agentRunningSince = null;
-    m.watchdog = { open: false, until: null, lastPetAt: 0, checkPending: false, asked: false };
+    m.watchdog = { open: false, lastPetAt: 0, checkPending: false, asked: false };
     m.diskQueue = [];
     m.diskBusy = false;
     m.resourceBusyUntil.clear();
@@ -610,12 +597,9 @@ export class World {
       case 'lossy':
         this.lossy[f.net] = start ? { loss: f.loss, dup: f.dup, delayMaxMs: f.delayMaxMs } : null;
         return;
-      case 'link_down': {
-        const m = this.machines[f.node]!;
-        m.links[f.net] = !start;
-        if (m.agent) this.deliver(m, m.agent.inc, { type: 'link', net: NETS[f.net]!, up: !start });
+      case 'link_down': // the agent reads its links on every tick
+        this.machines[f.node]!.links[f.net] = !start;
         return;
-      }
       case 'disk_stall': {
         const m = this.machines[f.node]!;
         m.diskStalls += d;
@@ -634,8 +618,9 @@ export class World {
       case 'agent_stop': {
         const m = this.machines[f.node]!;
         if (start && m.agent) {
-          // The agent's own SIGTERM handling: the magic close only when nothing is owned (DeviceWatchdog.close).
-          if (m.agent.core.watchdogUntil === null) m.watchdog.open = false;
+          // The agent's own SIGTERM handling, as run-agent.ts does it: the controller stops, and its watchdog decides
+          // on the magic close. Nothing in it waits for what it owns.
+          if (this.agentActive(m)) void m.agent.controller.stop();
           m.agent = null;
           m.agentRunningSince = null;
         } else if (!start && m.up && !m.agent) {
@@ -688,16 +673,11 @@ export class World {
       case 'resource_failures':
         this.machines[f.node]!.failureProbability = start ? f.probability : 0;
         return;
-      case 'health_failure': {
-        const m = this.machines[f.node]!;
-        if (m.agent) this.deliver(m, m.agent.inc, { type: 'health', group: m.cfg.self, resource: f.resource, ok: false, detail: 'injected' });
+      case 'health_failure':
+        this.machines[f.node]!.agent?.reportHealth(f.resource, 'injected');
         return;
-      }
-      case 'operator': {
-        const m = this.machines[f.node]!;
-        if (m.agent) this.deliver(m, m.agent.inc, { type: 'command', command: f.command });
-        return;
-      }
+      case 'operator':
+        return this.command(this.machines[f.node]!, f.command);
     }
   }
 
