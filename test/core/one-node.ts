@@ -1,18 +1,20 @@
-// One core stepped by hand, for tests of single decisions: state + event + time → state + effects. The node is
-// node1 of the simulator's pair; its partner node2 is played by this harness (heartbeats that echo ours, a slot on
-// the disk that changes while it lives, ICMP replies while its machine is up), and every mailbox cycle and resource
-// operation succeeds after one tick unless a test says otherwise.
-import { step } from '../../agent/core/pairing.ts';
-import { initialState, type NodeState } from '../../agent/core/state.ts';
+// One agent stepped by hand, for tests of single decisions: the real Controller with its ports answered by this
+// harness, on a clock that only moves when a test says so. The node is node1 of the simulator's pair; its partner
+// node2 is played by this harness (heartbeats that echo ours, a slot on the disk that changes while it lives, ICMP
+// replies while its machine is up), and every mailbox cycle and resource operation succeeds after one tick unless a
+// test says otherwise.
+import { Controller } from '../../agent/daemon/controller.ts';
+import type { NodeState } from '../../agent/core/state.ts';
 import { emptyOutbox } from '../../agent/core/fence.ts';
-import type { CoreEvent, Effect, Heartbeat, OperatorRequest, Outbox, StatusRecord } from '../../agent/core/types.ts';
+import type { CoreEvent, Effect, Heartbeat, MailboxView, OperatorRequest, Outbox, StatusRecord } from '../../agent/core/types.ts';
+import type { Mailbox, ResourceDriver } from '../../agent/ports.ts';
+import { Future } from '../../agent/sim/future.ts';
 import { simSetup } from '../../agent/sim/setup.ts';
 
 export const cfg = simSetup({ reintegrate: 'manual', hasFenceCommand: false }).coreConfig(0);
 const TICK_MS = 50;
 
 export class OneNode {
-  s: NodeState;
   now = 0;
   /** Transitions and reports, in order: "from → to: cause", "level: message". */
   readonly trace: string[] = [];
@@ -27,17 +29,57 @@ export class OneNode {
   private lastPartnerHbAt = -Infinity;
   private slot: StatusRecord | null = null;
   private outbox: Outbox | null = null;
-  private pending: CoreEvent[] = [];
+  /** Answers of the ports, given on the next tick. */
+  private pending: Array<() => void> = [];
+  private tick: () => void = () => {};
+  /** The effects of the dispatch under way. */
+  private effects: Effect[] = [];
+  private readonly controller: Controller;
 
   constructor() {
-    this.s = initialState(cfg, 0, 1);
+    this.controller = new Controller({
+      core: cfg,
+      generation: 1,
+      clock: { now: () => this.now },
+      scheduler: { every: (_ms, fn) => {
+        this.tick = fn;
+        return () => {};
+      } },
+      transport: {
+        start: () => Future.resolved(undefined),
+        send: (hb) => void this.sent.push(hb),
+        drops: () => ({ truncated: 0, oversized: 0, magic: 0, version: 0, pair: 0, hmac: 0, malformed: 0, replay: 0, self: 0 }),
+        traffic: () => ({}),
+        close: () => Future.resolved(undefined),
+      },
+      prober: {
+        probe: (_net, _timeoutMs, onReply) => {
+          if (this.partner.icmp) this.pending.push(onReply);
+        },
+        close: () => {},
+      },
+      mailbox: this.mailbox(),
+      resources: this.resources(),
+      watchdog: { arm: () => {}, close: () => {} },
+      fence: null,
+      links: { poll: () => [] },
+      extras: () => ({ addresses: [] }),
+      log: () => {},
+      tickMs: TICK_MS,
+      observers: [{ stepped: (_ev, effects) => this.observe(effects) }],
+    });
+    void this.controller.start();
   }
 
-  /** Feeds one event now; the effects are carried out as the harness's world would, their answers queued. */
+  get s(): Readonly<NodeState> {
+    return this.controller.snapshot().state;
+  }
+
+  /** Feeds one event now; the effects are carried out by the controller, the ports' answers queued. */
   feed(ev: CoreEvent): Effect[] {
-    const { effects } = step(cfg, this.s, ev, this.now);
-    for (const fx of effects) this.carryOut(fx);
-    return effects;
+    this.effects = [];
+    this.controller.dispatch(ev);
+    return this.effects;
   }
 
   /** Lets `ms` pass in ticks, delivering queued answers and the partner's heartbeats. */
@@ -47,12 +89,12 @@ export class OneNode {
       this.now += TICK_MS;
       const due = this.pending;
       this.pending = [];
-      for (const ev of due) this.feed(ev);
+      for (const answer of due) answer();
       if (this.partner.heartbeats && this.now - this.lastPartnerHbAt >= cfg.timing.heartbeatIntervalMs) {
         this.lastPartnerHbAt = this.now;
         for (const net of cfg.networks) this.feed({ type: 'heartbeat', net, hb: this.partnerHeartbeat() });
       }
-      this.feed({ type: 'tick' });
+      this.tick();
     }
   }
 
@@ -67,8 +109,49 @@ export class OneNode {
 
   /** An operator command; returns what the core reported. */
   command(ev: OperatorRequest): string[] {
-    const said = this.feed({ type: 'command', ...ev });
-    return said.flatMap((fx) => (fx.type === 'report' ? [fx.message] : []));
+    return this.feed({ type: 'command', ...ev }).flatMap((fx) => (fx.type === 'report' ? [fx.message] : []));
+  }
+
+  private observe(effects: readonly Effect[]): void {
+    this.effects.push(...effects);
+    for (const fx of effects) {
+      if (fx.type === 'transition') this.trace.push(`${fx.from} → ${fx.to}: ${fx.cause}`);
+      if (fx.type === 'report') this.trace.push(`${fx.level}: ${fx.message}`);
+    }
+  }
+
+  /** A cycle on a disk that is down never completes: the core's deadline fails it. */
+  private mailbox(): Mailbox {
+    return {
+      cycle: (write) => {
+        const done = new Future<MailboxView>();
+        if (!this.diskOk) return done;
+        if (write) {
+          this.slot = write.slot;
+          this.outbox = write.outbox;
+        }
+        if (this.partner.disk) this.partnerCounter++;
+        const view: MailboxView = {
+          ownSlot: this.slot, ownOutbox: this.outbox, inbox: { ...this.partnerOutbox }, partnerSlot: this.partnerStatus(),
+        };
+        this.pending.push(() => done.resolve(view));
+        return done;
+      },
+      close: () => Future.resolved(undefined),
+    };
+  }
+
+  private resources(): ResourceDriver {
+    return {
+      run: (group, resource, _kind, op) => {
+        this.ops.push(`${op} ${group}/${resource}`);
+        const done = new Future<{ ok: boolean }>();
+        this.pending.push(() => done.resolve({ ok: true }));
+        return done;
+      },
+      monitor: () => [],
+      idle: () => Future.resolved(undefined),
+    };
   }
 
   private partnerStatus(): StatusRecord {
@@ -85,48 +168,6 @@ export class OneNode {
       outbox: { ...this.partnerOutbox }, echo: ours ? { gen: ours.gen, seq: ours.seq } : null, grant: true,
       maintenance: this.partner.maintenance,
     };
-  }
-
-  private carryOut(fx: Effect): void {
-    switch (fx.type) {
-      case 'send_heartbeat':
-        this.sent.push(fx.hb);
-        return;
-      case 'icmp_probe':
-        if (this.partner.icmp) this.pending.push({ type: 'icmp_reply', net: fx.net, probeId: fx.probeId });
-        return;
-      case 'disk_cycle': {
-        if (!this.diskOk) return; // the cycle hangs: the core's deadline fails it
-        if (fx.write) {
-          this.slot = fx.write.slot;
-          this.outbox = fx.write.outbox;
-        }
-        if (this.partner.disk) this.partnerCounter++;
-        this.pending.push({
-          type: 'disk_done', opId: fx.opId, ok: true,
-          view: {
-            ownSlot: this.slot, ownOutbox: this.outbox, inbox: { ...this.partnerOutbox }, partnerSlot: this.partnerStatus(),
-          },
-        });
-        return;
-      }
-      case 'start_resource':
-      case 'stop_resource': {
-        const op = fx.type === 'start_resource' ? 'start' : 'stop';
-        this.ops.push(`${op} ${fx.group}/${fx.resource}`);
-        this.pending.push({ type: 'resource_done', group: fx.group, resource: fx.resource, op, ok: true });
-        return;
-      }
-      case 'transition':
-        this.trace.push(`${fx.from} → ${fx.to}: ${fx.cause}`);
-        return;
-      case 'report':
-        this.trace.push(`${fx.level}: ${fx.message}`);
-        return;
-      case 'watchdog':
-      case 'run_fence_command':
-        return;
-    }
   }
 }
 
