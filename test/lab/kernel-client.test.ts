@@ -13,6 +13,7 @@ import { srvDir } from '../../lab/config.ts';
 import { sh } from '../../lab/exec.ts';
 import { commandGuest } from '../../lab/guest/control.ts';
 import { lastConsoleLines, startGuest } from '../../lab/guest/lifecycle.ts';
+import { LOCK_LOOPS, lockVerdict } from '../../lab/guest/locks.ts';
 import type { Guest } from '../../lab/guest/registry.ts';
 import { formatReport, parseOps, report, resultLines, streamOf } from '../../lab/guest/results.ts';
 import { labDown, labUp } from '../../lab/lifecycle.ts';
@@ -31,7 +32,6 @@ function okSince(from: number): Map<string, number> {
   return counts;
 }
 
-const LOCK_LOOPS = ['flock', 'fcntl'];
 const LOOPS = ['new files', 'read stream', 'open', ...LOCK_LOOPS];
 
 /**
@@ -89,11 +89,9 @@ test('a kernel NFSv4.1 client loses nothing and keeps its locks while server1 is
   assert.is(check('open')?.extra.writeFailures, '0', 'the open file: no write failed');
 
   // Each lock taken once, before the power-off; every write through the locked descriptor succeeded after it.
-  const complaints = lastConsoleLines(prefix, guest.name, 400).split('\n').filter((l) => /reclaim failed|lost \d+ locks?|unhandled error/i.test(l));
-  const lockFailures = r.failures.filter((f) => LOCK_LOOPS.includes(streamOf(f.op)));
-  const locksKept = complaints.length === 0 && lockFailures.length === 0 && LOCK_LOOPS.every((l) => check(l)?.ok);
+  const { kept: locksKept, complaints, failures: lockFailures } = lockVerdict(prefix, guest.name, ops);
   if (LOCKS_MAY_BE_LOST && !locksKept) {
-    console.log(`    EXPECTED FAILURE (issue 13): locks lost through the takeover: ${complaints.map((c) => c.trim()).join('; ')}; `
+    console.log(`    EXPECTED FAILURE (issue 13): locks lost through the takeover: ${complaints.join('; ')}; `
       + `${lockFailures.length} operations under them failed (${[...new Set(lockFailures.map((f) => f.extra.err))].join(', ')})`);
   } else {
     if (LOCKS_MAY_BE_LOST) console.log('    both locks kept through the takeover');

@@ -1,0 +1,36 @@
+// Did a guest keep its locks through a move of the server? A Linux client that could not reclaim a lock says so on
+// its console ("lost 2 locks", "reclaim failed") and from then on fails I/O through the locked descriptor with EIO;
+// the lock helpers' own read-back (op=flock-verify, op=fcntl-verify) tells whether every acknowledged record under
+// the lock is there. All three must be clean for the locks to count as kept.
+import { lastConsoleLines } from './lifecycle.ts';
+import { streamOf, type Op } from './results.ts';
+
+/** The workload loops that hold a lock (lab/guest/init.sh starts them). */
+export const LOCK_LOOPS = ['flock', 'fcntl'];
+
+export interface LockVerdict {
+  kept: boolean;
+  /** The guest kernel's complaints about lost state, trimmed. */
+  complaints: string[];
+  /** Operations through the locked descriptors that failed. */
+  failures: Op[];
+  /** The lock loops whose read-back of their records was missing or wrong. */
+  badReadBacks: string[];
+}
+
+export function lockVerdict(prefix: string, name: string, ops: Op[]): LockVerdict {
+  const complaints = lastConsoleLines(prefix, name, 400).split('\n')
+    .filter((l) => /reclaim failed|lost \d+ locks?|unhandled error/i.test(l)).map((l) => l.trim());
+  const failures = ops.filter((o) => !o.ok && LOCK_LOOPS.includes(streamOf(o.op)) && !o.op.endsWith('verify'));
+  const badReadBacks = LOCK_LOOPS.filter((tag) => !ops.find((o) => o.op === `${tag}-verify`)?.ok);
+  return { kept: complaints.length === 0 && failures.length === 0 && badReadBacks.length === 0, complaints, failures, badReadBacks };
+}
+
+/** One line: "kept", or what was lost and what it cost. */
+export function formatLockVerdict(v: LockVerdict): string {
+  if (v.kept) return 'kept (flock and fcntl)';
+  const errors = [...new Set(v.failures.map((f) => f.extra.err ?? 'no error code'))].join(', ');
+  return [`LOST: ${v.complaints.join('; ') || 'no message from the kernel'}`,
+    `${v.failures.length} operations under them failed${errors ? ` (${errors})` : ''}`,
+    ...(v.badReadBacks.length > 0 ? [`read-back wrong: ${v.badReadBacks.join(', ')}`] : [])].join('; ');
+}
