@@ -30,10 +30,10 @@ export function clientsTable(kernel: KernelFigures, libnfs: LibnfsFigures): stri
     ['reintegration: longest stall', stall(kernel.reintegration), `${libnfs.reintegrationStallMs} ms`],
     ['failed operations', `${result.whole.failed} of ${result.whole.ops}${underLocks > 0 ? ` (${underLocks} under the lost locks)` : ''}`,
       `${libnfs.failedAttempts} attempts`],
-    ["fsync'ed / acknowledged writes lost", `${result.lost} of ${result.checked}`, `${libnfs.lost} of ${libnfs.acked}`],
+    ["fsync'ed writes lost, outside the locks", `${result.lost} of ${result.checked}`, `${libnfs.lost} of ${libnfs.acked} acknowledged`],
     ['locks (flock, fcntl) kept', result.locks.kept ? 'yes' : 'NO', 'holds none'],
   ];
-  const lines = rows.map(([a, b, c]) => `  ${a.padEnd(38)} ${b.padEnd(36)} ${c}`);
+  const lines = rows.map(([a, b, c]) => `  ${a.padEnd(40)} ${b.padEnd(36)} ${c}`);
   return ['the two clients through the same failover', ...lines,
     `  kernel client's locks: ${formatLockVerdict(result.locks)}`].join('\n');
 }

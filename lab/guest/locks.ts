@@ -10,19 +10,26 @@ export const LOCK_LOOPS = ['flock', 'fcntl'];
 
 export interface LockVerdict {
   kept: boolean;
-  /** The guest kernel's complaints about lost state, trimmed. */
+  /** The guest kernel's complaints about lost state, without the kernel's timestamps. */
   complaints: string[];
   /** Operations through the locked descriptors that failed. */
   failures: Op[];
-  /** The lock loops whose read-back of their records was missing or wrong. */
+  /**
+   * The lock loops whose read-back of their fsync'ed records was missing or wrong, with how many: the helper reads
+   * through a second descriptor of the same file, whose state the client may have lost with the lock.
+   */
   badReadBacks: string[];
 }
 
 export function lockVerdict(prefix: string, name: string, ops: Op[]): LockVerdict {
   const complaints = lastConsoleLines(prefix, name, 400).split('\n')
-    .filter((l) => /reclaim failed|lost \d+ locks?|unhandled error/i.test(l)).map((l) => l.trim());
+    .filter((l) => /reclaim failed|lost \d+ locks?|unhandled error/i.test(l)).map((l) => l.replace(/^\s*\[\s*[\d.]+\]\s*/, '').trim());
   const failures = ops.filter((o) => !o.ok && LOCK_LOOPS.includes(streamOf(o.op)) && !o.op.endsWith('verify'));
-  const badReadBacks = LOCK_LOOPS.filter((tag) => !ops.find((o) => o.op === `${tag}-verify`)?.ok);
+  const badReadBacks = LOCK_LOOPS.flatMap((tag) => {
+    const check = ops.find((o) => o.op === `${tag}-verify`);
+    if (check?.ok) return [];
+    return [check ? `${tag} ${check.extra.bad} of ${check.extra.records} records` : `${tag} never read back`];
+  });
   return { kept: complaints.length === 0 && failures.length === 0 && badReadBacks.length === 0, complaints, failures, badReadBacks };
 }
 
@@ -32,5 +39,5 @@ export function formatLockVerdict(v: LockVerdict): string {
   const errors = [...new Set(v.failures.map((f) => f.extra.err ?? 'no error code'))].join(', ');
   return [`LOST: ${v.complaints.join('; ') || 'no message from the kernel'}`,
     `${v.failures.length} operations under them failed${errors ? ` (${errors})` : ''}`,
-    ...(v.badReadBacks.length > 0 ? [`read-back wrong: ${v.badReadBacks.join(', ')}`] : [])].join('; ');
+    ...(v.badReadBacks.length > 0 ? [`read back wrong or failed: ${v.badReadBacks.join(', ')}`] : [])].join('; ');
 }
