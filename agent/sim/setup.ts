@@ -1,6 +1,5 @@
 // The pair the simulator runs: two nodes, two networks, one group per node with every resource kind, and the
 // timing both cores use. Shorter than the production defaults so that a seed covers many detection cycles.
-import { controllerTickMs } from '../daemon/controller.ts';
 import { RESOURCE_ORDER, type CoreConfig, type CoreTiming } from '../core/types.ts';
 import type { NodeIdx } from './faults.ts';
 
