@@ -1,11 +1,13 @@
 // Gratuitous ARP after the service address comes up, so that clients and switches stop sending to the MAC of the
 // address's previous owner (without it a takeover took 11.4 s instead of 2.1 s in the lab). Like Pacemaker's
 // IPaddr2: several announcements 200 ms apart. Each `arping -U -c 1` blocks about 1 s, so the resource does not
-// wait for them: the series runs in the background, one arping launched every 200 ms, failures logged.
+// wait for them: the series runs in the background, one arping launched every 200 ms, failures logged. Beside it, a
+// duplicate-address probe (arping -D) raises an alarm, an error in the log, if another host also answers for the
+// address: a third owner that the pair's protocol cannot see and an operator must remove.
 import type { GroupId } from '../core/types.ts';
 import { commandFailed, commandSucceeded } from '../exec/templates.ts';
 import { COMMAND_TIMEOUT_MS, commandArgv, type ResourceContext } from './context.ts';
-import { addressValues } from './service-ip.ts';
+import { addressValues, otherOwner, type AddressValues } from './service-ip.ts';
 
 const ANNOUNCEMENTS = 5;
 const SPACING_MS = 200;
@@ -28,11 +30,10 @@ export class ArpAnnouncer {
     this.cancel(group);
     const series: Series = { cancelled: false };
     this.series.set(group, series);
-    const done = this.run(group, values.ip, argv, series).finally(() => {
-      this.inFlight.delete(done);
+    this.track(this.run(group, values.ip, argv, series).finally(() => {
       if (this.series.get(group) === series) this.series.delete(group);
-    });
-    this.inFlight.add(done);
+    }));
+    this.track(this.checkNoOtherOwner(group, values, series));
   }
 
   /**
@@ -48,6 +49,23 @@ export class ArpAnnouncer {
   /** Resolves once no announcement is scheduled or running. */
   async idle(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.all(this.inFlight);
+  }
+
+  private track(work: Promise<void>): void {
+    const done = work.finally(() => this.inFlight.delete(done));
+    this.inFlight.add(done);
+  }
+
+  private async checkNoOtherOwner(group: GroupId, values: AddressValues, series: Series): Promise<void> {
+    try {
+      const mac = await otherOwner(this.ctx, values);
+      if (mac !== null && !series.cancelled) {
+        this.ctx.log('error', `${values.ip} is also answered by another host (MAC ${mac}): two hosts answer for the service address; remove it from the other host`,
+          { event: 'address_conflict', group, ip: values.ip, mac });
+      }
+    } catch (err) {
+      this.ctx.log('warn', `${values.ip}: ${(err as Error).message}`, { event: 'resource', group });
+    }
   }
 
   private async run(group: GroupId, ip: string, argv: string[], series: Series): Promise<void> {

@@ -10,7 +10,7 @@ import { spawnDetachedDaemon } from './detached-daemon.ts';
 import { ganeshaConfig, ganeshaPaths, recoveryRoot, type GaneshaPaths } from './ganesha-config.ts';
 import { logSize, startupErrors } from './ganesha-log.ts';
 import type { NfsProfile, ServerHealth } from './nfs-profile.ts';
-import { processListensOn } from './tcp-listen.ts';
+import { processListensOn } from './proc-net-tcp.ts';
 import { terminateProcesses } from './terminate.ts';
 
 const NFS_PORT = 2049;

@@ -1,6 +1,9 @@
 // The group's service address. Our own group's goes on our primary interface; the partner's on our SECONDARY
 // interface, which is on the partner's primary network: that is HA-NFS's takeover, the clients keep talking to the
-// same address. Before adding it, a duplicate-address probe (arping -D) makes sure nobody still answers for it.
+// same address. No duplicate-address probe stands before it: the address is added only once the protocol has proved
+// that the partner let it go (its release, or its lease expired after our fence), and a probe that waits for
+// nobody to answer costs its whole deadline (1 s) of every takeover. The probe runs just after, beside the
+// gratuitous ARP (arp-announce.ts), as an alarm for a third host answering for the address.
 import { addressOf } from '../../config/ipv4.ts';
 import type { GroupId } from '../core/types.ts';
 import { commandFailed } from '../exec/templates.ts';
@@ -30,25 +33,20 @@ async function addressPresent(ctx: ResourceContext, iface: string, ip: string): 
 }
 
 /**
- * arping -D exits 0 when nobody answered within its deadline, and 1 as soon as someone answers (about 20 ms): the
- * old owner still holds the address, and taking it now would give the clients two servers. The default probe is one
- * request and a 1 s deadline (arping takes whole seconds only): a host that holds the address answers within
- * milliseconds, and every second of the deadline is a second of every takeover (it was 2 s, a third of one).
+ * Whether another host answers for the address: the MAC that answered, or null. arping -D exits 0 when nobody
+ * answered within its deadline, and 1 as soon as someone does (about 20 ms). Our own kernel does not answer a probe
+ * sent from this host, so the address may already be ours. The default probe is one request and a 1 s deadline.
  */
-async function probeAddressFree(ctx: ResourceContext, values: AddressValues): Promise<void> {
+export async function otherOwner(ctx: ResourceContext, values: AddressValues): Promise<string | null> {
   const result = await ctx.runner.run(commandArgv(ctx, 'arpProbe', values), { timeoutMs: COMMAND_TIMEOUT_MS.arping });
-  if (result.code === 0 && !result.timedOut) return;
-  if (result.code === 1 && !result.timedOut) {
-    const mac = /\[([0-9A-Fa-f:]{17})\]/.exec(result.stdout)?.[1] ?? 'unknown';
-    throw new Error(`${values.ip} is still answered by another host (MAC ${mac}): not taking it`);
-  }
+  if (result.code === 0 && !result.timedOut) return null;
+  if (result.code === 1 && !result.timedOut) return /\[([0-9A-Fa-f:]{17})\]/.exec(result.stdout)?.[1] ?? 'unknown';
   throw new Error(`duplicate address probe failed: ${commandFailed(result)}`);
 }
 
 export async function addServiceAddress(ctx: ResourceContext, group: GroupId): Promise<void> {
   const values = addressValues(ctx, group);
   if (await addressPresent(ctx, values.interface, values.ip)) return;
-  await probeAddressFree(ctx, values);
   await runOrFail(ctx, commandArgv(ctx, 'addressAdd', values), COMMAND_TIMEOUT_MS.ip);
 }
 

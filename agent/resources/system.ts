@@ -8,9 +8,11 @@ import type { CommandRunner, LogFn, ResourceDriver } from '../ports.ts';
 import { ArpAnnouncer } from './arp-announce.ts';
 import type { ResourceContext } from './context.ts';
 import { mountDisks, replayLogs, unmountDisks } from './disks.ts';
+import { ClientConnections } from './nfs-clients.ts';
 import { GaneshaProfile } from './ganesha.ts';
 import { KnfsdProfile } from './knfsd.ts';
 import type { NfsProfile } from './nfs-profile.ts';
+import type { PacketSender } from './tickle.ts';
 import { addServiceAddress, removeServiceAddress } from './service-ip.ts';
 
 export interface SystemResourcesOptions {
@@ -19,6 +21,8 @@ export interface SystemResourcesOptions {
   log: LogFn;
   /** Per-agent runtime directory for generated files: Ganesha's config, log and pid file, one folder per group. */
   runDir: string;
+  /** Tests only: where tickle ACKs go instead of a raw socket. */
+  openTickleSender?: () => PacketSender;
 }
 
 export interface ResourceHealth {
@@ -34,6 +38,7 @@ export class SystemResources implements ResourceDriver {
   private readonly ctx: ResourceContext;
   private readonly nfs: NfsProfile;
   private readonly arp: ArpAnnouncer;
+  private readonly clients: ClientConnections;
   /** The name the core gave each group's nfs_server resource, for the health reports of monitor(). */
   private readonly serverResource = new Map<GroupId, string>();
   private readonly actions: Record<ResourceKind, { start: Action; stop: Action }>;
@@ -42,6 +47,7 @@ export class SystemResources implements ResourceDriver {
     this.ctx = { view: opts.view, runner: opts.runner, log: opts.log, runDir: opts.runDir };
     this.nfs = opts.view.pair.nfs.profile === 'ganesha' ? new GaneshaProfile(this.ctx) : new KnfsdProfile(this.ctx);
     this.arp = new ArpAnnouncer(this.ctx);
+    this.clients = new ClientConnections(this.ctx, opts.openTickleSender);
     const nothing: Action = async () => {};
     this.actions = {
       log_replay: { start: (g) => replayLogs(this.ctx, g), stop: nothing },
@@ -49,7 +55,11 @@ export class SystemResources implements ResourceDriver {
       nfs_server: { start: (g) => this.nfs.startServer(g), stop: (g) => this.nfs.stopServer(g) },
       exports: { start: (g) => this.nfs.startExports(g), stop: (g) => this.nfs.stopExports(g) },
       service_ip: { start: (g) => addServiceAddress(this.ctx, g), stop: (g) => removeServiceAddress(this.ctx, g) },
-      arp: { start: async (g) => this.arp.announce(g), stop: async (g) => this.arp.cancel(g) },
+      // Once the address is up: announce it, and tell its NFS clients (tickle ACKs) to reconnect now.
+      arp: {
+        start: async (g) => { this.arp.announce(g); await this.clients.resume(g); },
+        stop: async (g) => { this.arp.cancel(g); await this.clients.release(g); },
+      },
       nsm_notify: { start: (g) => this.nfs.notifyClients(g), stop: nothing },
     };
   }
@@ -81,9 +91,9 @@ export class SystemResources implements ResourceDriver {
     }));
   }
 
-  /** Resolves when the background work (gratuitous ARP series) is over: before the agent exits. */
-  idle(): Promise<void> {
-    return this.arp.idle();
+  /** Resolves when the background work (gratuitous ARP series, tickle ACKs) is over: before the agent exits. */
+  async idle(): Promise<void> {
+    await Promise.all([this.arp.idle(), this.clients.idle()]);
   }
 
   private trackServer(group: GroupId, resource: string, op: 'start' | 'stop'): void {

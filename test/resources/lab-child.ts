@@ -19,6 +19,8 @@ export type Request =
   | { do: 'monitor' }
   | { do: 'commands' }
   | { do: 'idle' }
+  /** The normal driver's log lines since the last ask, as "level: message". */
+  | { do: 'logs' }
   /** A process with its working directory inside the mount, to make the unmount busy. */
   | { do: 'holder'; cwd: string }
   /** A command in this child's namespaces, e.g. to mount something in the way. */
@@ -54,10 +56,12 @@ async function main(configs: Record<string, string>, runDir: string): Promise<vo
   const plain = new ProcessRunner({ log: () => {} });
   const runner = new RecordingRunner(plain);
   const drivers = new Map<string, SystemResources>();
+  const logged: string[] = [];
   for (const [name, file] of Object.entries(configs)) {
     const loaded = await loadConfig(file);
     if (!loaded.ok) throw new Error(`${file}: ${JSON.stringify(loaded.errors)}`);
-    drivers.set(name, new SystemResources({ view: pairView(loaded.config, 'server1'), runner, log: () => {}, runDir }));
+    const log = name === 'normal' ? (level: string, message: string) => { logged.push(`${level}: ${message}`); } : () => {};
+    drivers.set(name, new SystemResources({ view: pairView(loaded.config, 'server1'), runner, log, runDir }));
   }
   const normal = drivers.get('normal')!;
   let occupier: Server | null = null;
@@ -85,6 +89,8 @@ async function main(configs: Record<string, string>, runDir: string): Promise<vo
         return normal.monitor();
       case 'commands':
         return runner.ran.splice(0);
+      case 'logs':
+        return logged.splice(0);
       case 'idle':
         await Promise.all([...drivers.values()].map((d) => d.idle()));
         return {};

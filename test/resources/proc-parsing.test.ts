@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { deviceNumberOf, majorMinor } from '../../agent/resources/device-numbers.ts';
 import { parseMountinfo, topMountAt } from '../../agent/resources/mountinfo.ts';
-import { listeningInodes, procNetAddresses } from '../../agent/resources/tcp-listen.ts';
+import { connectedPeers, decodeProcNetAddress, listeningInodes, procNetAddresses } from '../../agent/resources/proc-net-tcp.ts';
 
 test('mountinfo: device, mount point (octal escapes undone), type and source; optional fields skipped', () => {
   const mounts = parseMountinfo([
@@ -41,6 +41,24 @@ test('listening sockets: LISTEN state only, on that address, by inode', () => {
     '   2: 0000000000000000FFFF00000C6433C6:0801 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 50100 1 0000000049efcb30 100 0 0 10 0',
   ].join('\n');
   assert.equal(listeningInodes(table, '0000000000000000FFFF00000B6433C6:0801'), ['50075']);
+});
+
+test('connected peers: ESTABLISHED on that address only, IPv4 and v4-mapped IPv6 decoded', () => {
+  const tcp6 = [
+    '  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
+    '   0: 0000000000000000FFFF00000B6433C6:0801 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 50075 1',
+    '   1: 0000000000000000FFFF00000B6433C6:0801 0000000000000000FFFF0000656433C6:03A3 01 00000000:00000000 00:00000000 00000000     0        0 50099 1',
+    '   2: 0000000000000000FFFF00000B6433C6:0801 0000000000000000FFFF0000666433C6:02BC 06 00000000:00000000 00:00000000 00000000     0        0 0 3',
+    '   3: 0000000000000000FFFF00000C6433C6:0801 0000000000000000FFFF0000676433C6:02BD 01 00000000:00000000 00:00000000 00000000     0        0 50100 1',
+    '   4: 0000000000000000FFFF00000B6433C6:0801 20010DB8000000000000000000000001:02BE 01 00000000:00000000 00:00000000 00000000     0        0 50101 1',
+  ].join('\n');
+  assert.equal(connectedPeers(tcp6, procNetAddresses('198.51.100.11', 2049).tcp6), [{ ip: '198.51.100.101', port: 931 }]);
+  const tcp = [
+    '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
+    '   0: 0B6433C6:0801 656433C6:03A3 01 00000000:00000000 00:00000000 00000000     0        0 0 2',
+  ].join('\n');
+  assert.equal(connectedPeers(tcp, '0B6433C6:0801'), [{ ip: '198.51.100.101', port: 931 }]);
+  assert.is(decodeProcNetAddress('garbage'), null);
 });
 
 test.run();
