@@ -42,7 +42,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class Holder {
   readonly client: Nfs4Client;
   phase: HolderPhase = 'idle';
-  readonly times: HolderTimes = {};
+  /** This move's times; nextMove() clears them for the next. */
+  times: HolderTimes = {};
   /** Each error on the way, as "STEP: NFS4ERR_X" or "STEP: connection lost: ...". */
   readonly errors: string[] = [];
   /** Set when the swarm stops: a recovery under way gives up. */
@@ -83,6 +84,23 @@ export class Holder {
     })])) as [undefined, Stateid];
     this.lockStateid = lockStateid;
     this.phase = 'holding';
+  }
+
+  /**
+   * After a move has settled and been verified, before the next (a failback after a takeover): the times and errors
+   * start again; the state is the one reclaimed. A member whose state is gone is out for good: it holds nothing the
+   * next move could take away, and its renewals stop.
+   */
+  nextMove(stillHeld: boolean): void {
+    this.times = {};
+    this.errors.length = 0;
+    if (stillHeld && this.phase !== 'failed') {
+      this.phase = 'holding';
+      return;
+    }
+    this.phase = 'failed';
+    this.openStateid = null;
+    this.lockStateid = null;
   }
 
   /** One lease renewal (a SEQUENCE alone). Throws what the server or the network said. */

@@ -53,6 +53,14 @@ export class Intruder {
     this.openStateid = opened.stateid;
   }
 
+  /** Ready to probe grace again at the next move (a failback after a takeover); the last move's answers go. */
+  nextMove(): void {
+    this.attempts.length = 0;
+    this.errors.length = 0;
+    this.failedAt = this.reconnectedAt = this.graceEndedAt = undefined;
+    this.done = false;
+  }
+
   async renew(): Promise<void> {
     await this.client.compound([]);
   }

@@ -3,7 +3,7 @@
 // still holds. Times are milliseconds from the move.
 import { NFS4ERR, statusName } from './nfs4-const.ts';
 import { spread, tally, type Spread } from './stats.ts';
-import type { Swarm, Verification } from './swarm.ts';
+import { stillHeld, type Swarm, type Verification } from './swarm.ts';
 
 export interface SwarmReport {
   server: string;
@@ -75,11 +75,7 @@ export function buildReport(swarm: Swarm, v: Verification, settled: boolean): Sw
   const failed = holders.filter((h) => h.phase === 'failed' && h.lockStateid !== null);
   const x = swarm.intruder;
   const answers = x ? tally(x.attempts.map((a) => a.answer)) : {};
-  const lost = holders.map((h, i) => ({ h, i })).filter(({ h, i }) => {
-    if (!h.lockStateid) return false;
-    const held = v.held[i];
-    return typeof held !== 'object' || held.open !== NFS4ERR.OK || held.lock !== NFS4ERR.OK || v.locked[i] !== true;
-  });
+  const lost = holders.map((h, i) => ({ h, i })).filter(({ h, i }) => h.lockStateid !== null && !stillHeld(v, i));
   return {
     server: o.server, exportPath: o.exportPath, directory: o.dirName, clients: o.clients,
     holding: holders.filter((h) => h.lockStateid !== null).length,

@@ -5,6 +5,7 @@
 import { Holder } from './holder.ts';
 import { Intruder } from './intruder.ts';
 import { Limiter } from './limiter.ts';
+import { NFS4ERR } from './nfs4-const.ts';
 import { Nfs4Client, type ClientOptions } from './nfs4-client.ts';
 import { createDir, getFh, lookup, putRootFh } from './nfs4-ops.ts';
 
@@ -54,6 +55,12 @@ export interface Verification {
   held: Array<{ open: number; lock: number } | string>;
   /** Per member, the intruder's LOCKT: true when the member's range is locked. */
   locked: Array<boolean | string>;
+}
+
+/** Whether the server still held member i's open and lock, by its own answers (TEST_STATEID and LOCKT). */
+export function stillHeld(v: Verification, i: number): boolean {
+  const held = v.held[i];
+  return typeof held === 'object' && held.open === NFS4ERR.OK && held.lock === NFS4ERR.OK && v.locked[i] === true;
 }
 
 export class Swarm {
@@ -137,20 +144,17 @@ export class Swarm {
   }
 
   private async intruderLoop(x: Intruder): Promise<void> {
-    while (this.running && !x.done) {
+    while (this.running) {
       await sleep(this.renewDelay());
       if (!this.running) return;
       try {
         await x.renew();
       } catch {
+        // Done probing this move: it keeps its lease for the sweep, if it can, until nextMove() sends it probing again.
+        if (x.done) continue;
         const failedAt = Date.now();
         await x.recover(failedAt, failedAt + this.opts.recoverTimeoutMs, this.opts.probeMs, this.opts.retryMs);
       }
-    }
-    // Done probing: it keeps its lease for the sweep.
-    while (this.running) {
-      await sleep(this.renewDelay());
-      await x.renew().catch(() => undefined);
     }
   }
 
@@ -205,6 +209,17 @@ export class Swarm {
     const fhs = this.holders.map((h) => h.fh ?? Buffer.alloc(0));
     const locked = this.intruder ? await this.intruder.sweep(fhs) : fhs.map(() => 'no intruder');
     return { held, locked };
+  }
+
+  /**
+   * After a move has settled and been verified (`v`), before the next one: members and intruder start counting
+   * again, and a member whose state the server no longer holds is out for good (the next report counts it as
+   * never held, the last one counted it as lost).
+   */
+  nextMove(v: Verification): void {
+    this.holders.forEach((h, i) => h?.nextMove(stillHeld(v, i)));
+    this.intruder?.nextMove();
+    this.moveMarkedAt = undefined;
   }
 
   /** Stops renewing; with `release`, every member unlocks, closes and ends its client ID first. */
