@@ -10,7 +10,8 @@ export type GuestCommand = 'start' | 'stop' | 'verify' | 'poweroff';
 
 const REPLY: Record<GuestCommand, string | null> = { start: 'started', stop: 'stopped', verify: 'verified', poweroff: null };
 
-function send(prefix: string, name: string, line: string): Promise<void> {
+/** Writes one line to the guest's control port, without waiting for its reply. */
+export function send(prefix: string, name: string, line: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const socket = connect(guestFile(prefix, name, 'control.sock'));
     socket.on('error', (err) => reject(new Error(`guest ${name}'s control port: ${err.message}`)));

@@ -22,7 +22,12 @@ export interface LockVerdict {
 }
 
 export function lockVerdict(prefix: string, name: string, ops: Op[]): LockVerdict {
-  const complaints = lastConsoleLines(prefix, name, 400).split('\n')
+  return lockVerdictOf(lastConsoleLines(prefix, name, 400), ops);
+}
+
+/** The same verdict from console text already read: e.g. only what the console got since a trial began. */
+export function lockVerdictOf(consoleText: string, ops: Op[]): LockVerdict {
+  const complaints = consoleText.replaceAll('\r', '').split('\n')
     .filter((l) => /reclaim failed|lost \d+ locks?|unhandled error/i.test(l)).map((l) => l.replace(/^\s*\[\s*[\d.]+\]\s*/, '').trim());
   const failures = ops.filter((o) => !o.ok && LOCK_LOOPS.includes(streamOf(o.op)) && !o.op.endsWith('verify'));
   const badReadBacks = LOCK_LOOPS.flatMap((tag) => {
