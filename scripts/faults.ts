@@ -1,8 +1,10 @@
-// `npm run faults [-- --trials N --only NAME,NAME --keep]`: the fault matrix. Runs every scenario of the catalog
-// (lab/scenarios/catalog.ts) N times in the namespace lab, each with a client writing and reading throughout and the
-// ownership of every address and disk sampled every 10 ms, and reports per scenario: takeovers expected and seen,
-// the longest double-ownership window, acknowledged writes lost, the client's outage (median, max). Writes
-// bench/results/faults-DATE.json and .md; exits 1 if any scenario broke an invariant.
+// `npm run faults [-- --trials N --only NAME,NAME --keep --no-kernel-client]`: the fault matrix. Runs every scenario
+// of the catalog (lab/scenarios/catalog.ts) N times in the namespace lab, each with a client writing and reading
+// throughout and the ownership of every address and disk sampled every 10 ms, and reports per scenario: takeovers
+// expected and seen, the longest double-ownership window, acknowledged writes lost, the client's outage (median,
+// max); and, from a Linux kernel NFSv4.1 client (a QEMU guest booted once per lab), its failed operations, longest
+// stall, fsync'ed writes lost and whether it kept its locks. Writes bench/results/faults-DATE.json and .md; exits 1
+// if any scenario broke an invariant.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
@@ -11,7 +13,6 @@ import { SCENARIOS } from '../lab/scenarios/catalog.ts';
 import { runScenario, stopScenarioWork, type Scenario, type ScenarioResult } from '../lab/scenarios/harness.ts';
 import { faultsMarkdown, summarise, type ScenarioSummary } from '../lab/scenarios/report.ts';
 
-const RESULTS = new URL('../bench/results/', import.meta.url).pathname;
 
 const options = new Command()
   .name('npm run faults --')
@@ -19,8 +20,11 @@ const options = new Command()
   .option('--trials <n>', 'runs of each scenario', '5')
   .option('--only <names>', `comma-separated scenarios (known: ${SCENARIOS.map((s) => s.name).join(', ')})`)
   .option('--keep', 'leave the lab up at the end (scripts/lab down --prefix P removes it)')
+  .option('--out <dir>', 'where the results go', new URL('../bench/results/', import.meta.url).pathname)
+  .option('--no-kernel-client', 'no kernel NFS client guest (saves about 10 s per lab and 5–12 s per trial)')
   .parse(process.argv)
-  .opts<{ trials: string; only?: string; keep?: boolean }>();
+  .opts<{ trials: string; only?: string; keep?: boolean; kernelClient: boolean; out: string }>();
+const RESULTS = options.out.endsWith('/') ? options.out : `${options.out}/`;
 
 const trials = Number(options.trials);
 if (!Number.isInteger(trials) || trials < 1) throw new Error(`--trials ${options.trials}: expected a whole number ≥ 1`);
@@ -41,13 +45,16 @@ async function lab(mode: 'manual' | 'auto'): Promise<void> {
   labMode = mode;
 }
 
-process.once('SIGINT', () => {
-  stopping = true;
-  console.log('\ninterrupted: removing the lab');
-  // The client stops writing into the lab's directory first, or it would recreate files in it as it goes; a load
-  // the scenario started is killed.
-  void stopScenarioWork().then(() => labDown(prefix)).finally(() => process.exit(130));
-});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: removing the lab`);
+    // The client stops writing into the lab's directory first, or it would recreate files in it as it goes; a load
+    // the scenario started is killed, and so is the kernel client's guest, booted or still booting.
+    void stopScenarioWork().then(() => labDown(prefix)).finally(() => process.exit(130));
+  });
+}
 
 const command = ['npm', 'run', 'faults', '--', ...process.argv.slice(2)].join(' ');
 /** The code the matrix ran, so that a result can be traced to it. */
@@ -59,10 +66,13 @@ try {
     const runs: ScenarioResult[] = [];
     for (let t = 1; t <= trials && !stopping; t++) {
       await lab(scenario.reintegrate);
-      const r = await runScenario(prefix, scenario);
+      const r = await runScenario(prefix, scenario, { kernelClient: options.kernelClient });
       runs.push(r);
+      const k = r.kernelClient;
       console.log(`${scenario.name} ${t}/${trials}: ${r.ok ? 'ok' : `FAILED: ${r.problems.join('; ')}`} (takeovers ${r.takeoversSeen}, ` +
-        `double ownership ${r.longestDoubleMs} ms, lost ${r.lostWrites.length}, outage ${r.outageMs} ms)`);
+        `double ownership ${r.longestDoubleMs} ms, lost ${r.lostWrites.length}, outage ${r.outageMs} ms` +
+        `${k ? `; kernel client: ${k.failedOutsideLocks} of ${k.ops} failed outside the locks, stall ${k.longestStallMs} ms (${k.longestStallLoop}), ` +
+          `${k.lost} of ${k.fsynced} fsync'ed lost, locks ${k.locksKept ? 'kept' : 'LOST'}` : ''})`);
     }
     summaries.push(summarise(scenario, runs));
   }
@@ -73,10 +83,10 @@ try {
 
 const stamp = started.toISOString().slice(0, 16).replace(':', '');
 mkdirSync(RESULTS, { recursive: true });
-const json = { command, commit, started: started.toISOString(), trials, scenarios: summaries };
+const json = { command, commit, started: started.toISOString(), trials, kernelClient: options.kernelClient, scenarios: summaries };
 writeFileSync(`${RESULTS}faults-${stamp}.json`, `${JSON.stringify(json, null, 2)}\n`);
 const markdown = faultsMarkdown(command, commit, started, summaries);
 writeFileSync(`${RESULTS}faults-${stamp}.md`, markdown);
 console.log(`\n${markdown}`);
-console.log(`written: bench/results/faults-${stamp}.json and .md`);
+console.log(`written: ${RESULTS}faults-${stamp}.json and .md`);
 if (summaries.some((s) => !s.ok)) process.exitCode = 1;
