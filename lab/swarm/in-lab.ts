@@ -6,11 +6,24 @@
 // the lab tests and by hand (lab/swarm/takeover.ts) for the measurements at 10, 100 and 1000 clients.
 import { spawn } from 'node:child_process';
 import { crash, restore } from '../agents.ts';
+import { sh } from '../exec.ts';
 import { reintegrate, waitPhase } from '../scenarios/harness.ts';
 import { nsName } from '../topology.ts';
+import type { ProbeAnswer } from './lock-probe.ts';
 import type { SwarmReport } from './report.ts';
 
 const MAIN = new URL('./main.ts', import.meta.url).pathname;
+const LOCK_PROBE = new URL('./lock-probe.ts', import.meta.url).pathname;
+
+/**
+ * A second party asks server1's service address whether each file under `exportPath` is write-locked by somebody
+ * else (lab/swarm/lock-probe.ts: LOCKT, asked again while the server is in grace), from client1's network namespace.
+ */
+export async function probeLocks(prefix: string, exportPath: string, files: string[], timeoutMs = 20_000): Promise<Record<string, ProbeAnswer>> {
+  const out = await sh(['nsenter', `--net=/run/netns/${nsName(prefix, 'client1')}`, process.execPath, '--import', 'tsx', LOCK_PROBE,
+    '--server', '198.51.100.11', '--export', exportPath, '--timeout-ms', String(timeoutMs), ...files], { timeoutMs: timeoutMs + 30_000 });
+  return JSON.parse(out) as Record<string, ProbeAnswer>;
+}
 
 export interface LabSwarmRun {
   /** The takeover's report. */
