@@ -15,8 +15,8 @@ const STEP_LABELS: Record<string, string> = {
   filesystem: 'mount',
   nfs_server: 'NFS server start (Ganesha)',
   exports: 'exports',
-  service_ip: 'service address (arping -D, ip addr add)',
-  arp: 'gratuitous ARP (sent in the background)',
+  service_ip: 'service address (ip addr add)',
+  arp: 'gratuitous ARP and tickle ACKs (sent in the background)',
   nsm_notify: 'NSM notify',
 };
 
