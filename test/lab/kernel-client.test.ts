@@ -84,11 +84,13 @@ test.before(async () => {
   await labUp(prefix, { reintegrate: 'manual', timeoutMs: 60_000 });
   await guestImage(); // built once, before the guests boot side by side
   const bootFrom = Date.now();
-  await Promise.all(VERSIONS.map(async (vers) => {
+  // Both settled before a failure is thrown, so that the lab's removal finds no guest still booting.
+  const booted = await Promise.allSettled(VERSIONS.map(async (vers) => {
     const g = await startGuest(prefix, { net: 'neta', vers });
     guests.set(vers, g);
     console.log(`    guest ${g.name} (vers=${vers}) booted and mounted ${g.server}:${g.export} in ${Date.now() - bootFrom} ms`);
   }));
+  for (const b of booted) if (b.status === 'rejected') throw b.reason;
 });
 
 test.after(async () => {
