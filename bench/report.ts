@@ -58,6 +58,15 @@ export function renderMarkdown(r: BenchResults, chartFile: string): string {
     out.push(`### ${system}: the median failover (trial ${t.trial}), phase by phase`);
     out.push(`${phaseTable(t.phases)}\n\ncrash → address answered ${ms(t.addressMs)}; crash → first read OK ${ms(t.readMs)}.`);
   }
+  if (fs.some((s) => s.kernelTrials > 0)) {
+    const guest = r.failover.find((x) => x.kernel)?.kernel?.guest ?? 'a guest on net A';
+    out.push(`### The kernel client`);
+    out.push(`A Linux kernel NFSv4.1 client in each lab, ${guest}: a QEMU guest (lab/guest/) with a hard mount and the default options, whose workload (new files written, fsync'ed and read back every 100 ms, a file kept open, a flock and an fcntl lock held, a read stream) is started afresh before each trial. Its stall: the longest time one of its loops waited between two completed operations, from the crash until every loop has answered again after the first libnfs read; and from the command that brings server1 back until every loop has answered again once both serve their own. Failed operations outside the locks: a hard mount waits instead, so any is a fault.`);
+    out.push(table(['system', 'kernel client: longest stall around the crash', 'around the failback', 'failed operations outside the locks', 'trials with a phase unmeasured'],
+      fs.map((s) => s.kernelTrials === 0 ? [s.system, '—', '—', '—', '—'] : [s.system, range(s.kernelCrashStall), range(s.kernelFailbackStall), String(s.kernelFailedOutsideLocks), String(s.kernelIncomplete)])));
+    const errors = r.failover.filter((x) => x.kernel?.error).map((x) => `- ${x.system} trial ${x.trial + 1}: ${x.kernel!.error!.slice(0, 300)}`);
+    if (errors.length) out.push(errors.join('\n'));
+  }
   const notify = r.failover.filter((x) => x.system !== hanfs).flatMap((x) => x.phases.filter((p) => p.key === 'notify').map((p) => p.endMs - p.startMs));
   if (notify.length) {
     out.push(`keepalived's notify script starts \`hanfs group start\` (Node and tsx) after the address is up: ${range(summarize(notify))} of its failover before the first step; a shell script calling the commands directly would save most of it.`);

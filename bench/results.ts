@@ -24,6 +24,8 @@ export interface BenchSettings {
   throughputMiB: number;
   throughputRuns: number;
   seed: number;
+  /** A kernel NFS client guest ran through the failover trials (absent in results from before it: false). */
+  kernelClient?: boolean;
   /** The settings are trials 5, load 300 s, overhead 300 s: anything less is a smoke run. */
   smoke: boolean;
 }
@@ -55,6 +57,14 @@ export interface FailoverSummary {
   repairs: number;
   failedSteps: number;
   failedTrials: number;
+  /** The kernel client: its longest stall around the crash and around the failback, over the trials that measured it. */
+  kernelCrashStall: Summary | null;
+  kernelFailbackStall: Summary | null;
+  /** Its failed operations outside the locks, both phases, all trials. */
+  kernelFailedOutsideLocks: number;
+  /** Trials that ran the kernel client, and those of them with a phase unmeasured (it did not answer in time). */
+  kernelTrials: number;
+  kernelIncomplete: number;
 }
 
 export interface Ratio {
@@ -87,6 +97,11 @@ export function failoverSummaries(trials: FailoverTrial[], systems: string[]): F
       repairs: t.reduce((n, x) => n + x.recovery.repairs, 0),
       failedSteps: t.reduce((n, x) => n + x.failedSteps.length, 0),
       failedTrials: t.filter((x) => x.error !== undefined).length,
+      kernelCrashStall: summarize(t.map((x) => x.kernel?.crash?.stallMs ?? null)),
+      kernelFailbackStall: summarize(t.map((x) => x.kernel?.failback?.stallMs ?? null)),
+      kernelFailedOutsideLocks: t.reduce((n, x) => n + (x.kernel?.crash?.failedOutsideLocks ?? 0) + (x.kernel?.failback?.failedOutsideLocks ?? 0), 0),
+      kernelTrials: t.filter((x) => x.kernel !== undefined).length,
+      kernelIncomplete: t.filter((x) => x.kernel !== undefined && (x.kernel.crash === null || x.kernel.failback === null)).length,
     };
   });
 }

@@ -1,7 +1,8 @@
 // The benchmark's derived figures, Markdown summary and SVG chart, rendered from a small hand-made result.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { FailoverTrial } from '../../bench/failover.ts';
+import { kernelPhase, type FailoverTrial } from '../../bench/failover.ts';
+import { phaseReport } from '../../lab/guest/window.ts';
 import { medianTrial, renderMarkdown } from '../../bench/report.ts';
 import { failoverRatios, failoverSummaries, freezeSummaries, type BenchResults } from '../../bench/results.ts';
 import { escapeXml, renderChart, tickStep } from '../../bench/svg.ts';
@@ -19,11 +20,20 @@ function trial(system: string, trial: number, addressMs: number | null, readMs: 
   };
 }
 
+const GUEST = 'g1 (198.51.100.101, NFSv4.1 198.51.100.11:/srv1)';
+const kphase = (stallMs: number, failedOutsideLocks = 0) => ({ stallMs, stallLoop: 'new files', ops: 100, failedOutsideLocks });
 const failover = [
-  trial('hanfs', 0, 6300, 7100), trial('keepalived-fast', 0, 400, 4400),
-  trial('hanfs', 1, 6500, 7200), trial('keepalived-fast', 1, 800, null, { error: 'no client read within 60000 ms' }),
-  trial('hanfs', 2, 6400, 7000), trial('keepalived-fast', 2, 500, 5000, {
+  trial('hanfs', 0, 6300, 7100, { kernel: { guest: GUEST, crash: kphase(7600), failback: kphase(2100) } }),
+  trial('keepalived-fast', 0, 400, 4400, { kernel: { guest: GUEST, crash: kphase(5200), failback: kphase(8000, 2) } }),
+  trial('hanfs', 1, 6500, 7200, { kernel: { guest: GUEST, crash: kphase(7800), failback: kphase(2300) } }),
+  trial('keepalived-fast', 1, 800, null, {
+    error: 'no client read within 60000 ms',
+    kernel: { guest: GUEST, crash: null, failback: kphase(9000), error: 'crash: timed out after 60000 ms: every loop answered' },
+  }),
+  trial('hanfs', 2, 6400, 7000, { kernel: { guest: GUEST, crash: kphase(7000), failback: kphase(2200) } }),
+  trial('keepalived-fast', 2, 500, 5000, {
     recovery: { answeredMs: 700, readMs: 9000, repairs: 1 }, failedSteps: ['server2: start server1/log_replay failed: e2fsck (PID 12) busy'],
+    kernel: { guest: GUEST, crash: kphase(5000), failback: kphase(7000) },
   }),
 ];
 
@@ -59,6 +69,18 @@ test('summaries per system: medians and ranges of what was measured, trials with
   assert.is(k!.failedSteps, 1);
 });
 
+test("the kernel client's stall per system around the crash and the failback, over the trials that measured it", () => {
+  const [h, k] = failoverSummaries(failover, ['hanfs', 'keepalived-fast']);
+  assert.equal(h!.kernelCrashStall, { n: 3, median: 7600, min: 7000, max: 7800 });
+  assert.equal(h!.kernelFailbackStall, { n: 3, median: 2200, min: 2100, max: 2300 });
+  assert.equal([h!.kernelTrials, h!.kernelIncomplete, h!.kernelFailedOutsideLocks], [3, 0, 0]);
+  assert.equal(k!.kernelCrashStall, { n: 2, median: 5100, min: 5000, max: 5200 });
+  assert.equal([k!.kernelTrials, k!.kernelIncomplete, k!.kernelFailedOutsideLocks], [3, 1, 2]);
+  // Results from before the kernel client have none.
+  const [old] = failoverSummaries([trial('hanfs', 0, 6300, 7100)], ['hanfs']);
+  assert.equal([old!.kernelCrashStall, old!.kernelFailbackStall, old!.kernelTrials], [null, null, 0]);
+});
+
 test('ratios hanfs / keepalived pair trial i with trial i', () => {
   const [r] = failoverRatios(failover, 'hanfs', ['keepalived-fast']);
   assert.equal(r!.address, [6300 / 400, 6500 / 800, 6400 / 500]);
@@ -87,6 +109,10 @@ test('the Markdown says it is a smoke run, gives the command, every table, and t
   assert.match(md, /\| keepalived-fast \| 12\.80× \(15\.75, 8\.13, 12\.80\) \| 1\.51× \(1\.61, 1\.40\) \|/);
   assert.match(md, /### hanfs: the median failover \(trial 0\)/);
   assert.match(md, /\| fencing: fence written, partner lease expired \| 1500 ms \| 3800 ms \| 2300 ms \|/);
+  assert.match(md, /### The kernel client\n\nA Linux kernel NFSv4.1 client in each lab, g1 \(198\.51\.100\.101, NFSv4\.1 198\.51\.100\.11:\/srv1\)/);
+  assert.match(md, /\| hanfs \| 7600 ms \[7000 ms–7800 ms\] \(n=3\) \| 2200 ms \[2100 ms–2300 ms\] \(n=3\) \| 0 \| 0 \|/);
+  assert.match(md, /\| keepalived-fast \| 5100 ms \[5000 ms–5200 ms\] \(n=2\) \| 8000 ms \[7000 ms–9000 ms\] \(n=3\) \| 2 \| 1 \|/);
+  assert.match(md, /- keepalived-fast trial 2: crash: timed out after 60000 ms: every loop answered/);
   assert.match(md, /\| keepalived-fast \| node \| 2 \| 3900 ms \[3800 ms–4000 ms\] \(n=2\) \| 3 \| 198\.51\.100\.11, disk1 \| 0 \|/);
   assert.match(md, /1 failed resource steps, 2 groups left down and repaired by hand/);
   assert.match(md, /- server2: start server1\/log_replay failed: e2fsck \(PID …\) busy/);
@@ -97,6 +123,21 @@ test('the Markdown says it is a smoke run, gives the command, every table, and t
   // A system of the load test only is in the systems table, not in the failover ones.
   assert.match(md, /\| keepalived-500ms \| load test only \|/);
   assert.not.match(md, /\| keepalived-500ms \| —/);
+});
+
+test("a kernel client's phase: its longest stall counted from before the phase, failures under the locks left out", () => {
+  const p = kernelPhase(phaseReport([
+    'op=write file=w1 ok=1 startMs=0 durMs=10',
+    'op=write file=w2 ok=1 startMs=100 durMs=7000',
+    'op=flock-write file=f ok=0 startMs=200 durMs=5 err=EIO',
+    'op=stream file=s@1 ok=0 startMs=300 durMs=5 err=EIO',
+  ], 1));
+  assert.equal(p, { stallMs: 7090, stallLoop: 'new files', ops: 3, failedOutsideLocks: 1 });
+});
+
+test('results without a kernel client (older runs, --no-kernel-client) have no kernel client section', () => {
+  const md = renderMarkdown({ ...results, failover: failover.map(({ kernel: _, ...t }) => t) }, 'bench-x.svg');
+  assert.not.match(md, /kernel client/i);
 });
 
 test('axis steps are 1, 2 or 5 times a power of ten', () => {
