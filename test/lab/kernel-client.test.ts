@@ -9,10 +9,11 @@
 // after it and after the failback. Each guest boots once; both go through the same two moves.
 // The stalls are printed, not asserted: they are figures of the machine as much as of hanfs.
 //
-// The locks are lost in some runs today (see LOCKS_MAY_BE_LOST): then it is printed as an expected failure, never skipped.
+// NFSv4.0's locks are lost in some runs today (see LOCKS_MAY_BE_LOST): then it is printed as an expected failure,
+// never skipped.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { phaseOf, powerOff, restore } from '../../lab/agents.ts';
+import { crash, phaseOf, restore } from '../../lab/agents.ts';
 import { srvDir } from '../../lab/config.ts';
 import { sh } from '../../lab/exec.ts';
 import { commandGuest } from '../../lab/guest/control.ts';
@@ -34,16 +35,17 @@ const VERSIONS: NfsVersion[] = ['4.1', '4.0'];
 const guests = new Map<NfsVersion, Guest>();
 
 /**
- * Known failure (issue 13), in most runs: after a move the guest's kernel logs "lost 2 locks" and every write under
- * them fails with EIO. Ganesha's 2 s grace begins when it starts, before the service address is up (arping -D alone
- * waits 1 s), and the client comes back when its TCP retransmission backoff says so: after the grace, its reclaim
- * gets NFS4ERR_NO_GRACE. While this is true the lock loops and the second party's answers are reported, not
- * asserted; set it false once fixed.
+ * Known failure (issues 13 and 14) for NFSv4.0 only: at the failback in every run here since the tickle ACKs, the guest's kernel logs
+ * "lost 2 locks" and every write under them fails with EIO: an NFSv4.0 client learns of the move only when an
+ * operation of its own fails, and cannot tell the server it is done reclaiming, so its reclaim can miss the 2 s
+ * grace. While this is true its lock loops and the second party's answers are reported, not asserted. NFSv4.1
+ * keeps its locks since the address is added without a probe in front and its clients are tickled at once. NFSv3
+ * does not run here yet (the lab's Ganesha is NFSv4 only).
  */
-const LOCKS_MAY_BE_LOST = true;
+const LOCKS_MAY_BE_LOST: Record<NfsVersion, boolean> = { '4.1': false, '4.0': true, '3': true };
 
 const LOOPS = ['new files', 'read stream', 'open', ...LOCK_LOOPS];
-const WORKING_LOOPS = LOCKS_MAY_BE_LOST ? LOOPS.filter((l) => !LOCK_LOOPS.includes(l)) : LOOPS;
+const workingLoops = (vers: NfsVersion) => (LOCKS_MAY_BE_LOST[vers] ? LOOPS.filter((l) => !LOCK_LOOPS.includes(l)) : LOOPS);
 /** The files the guest workload's lock holders lock whole (lab/guest/init.sh), as the loop names them. */
 const LOCK_FILES: Record<string, string> = { flock: 'flock.dat', fcntl: 'fcntl.dat' };
 const MOMENTS = ['before the takeover', 'after the takeover', 'after the failback'] as const;
@@ -97,7 +99,7 @@ test.after(async () => {
   await labDown(prefix); // stops the guests too
 });
 
-test('NFSv4.1 and NFSv4.0 kernel clients side by side through a power-off of server1, its takeover and the failback', async () => {
+test('NFSv4.1 and NFSv4.0 kernel clients side by side through a crash of server1, its takeover and the failback', async () => {
   const dirs = new Map<NfsVersion, string>();
   for (const [vers, g] of guests) dirs.set(vers, (await commandGuest(prefix, g.name, 'start')).split('dir=')[1]!.replace('/mnt/', ''));
   for (const g of guests.values()) await everyLoopDid(g, 0, 5);
@@ -112,10 +114,12 @@ test('NFSv4.1 and NFSv4.0 kernel clients side by side through a power-off of ser
 
   const crashMarks = marks();
   const offAt = Date.now();
-  await powerOff(prefix, 'server1');
+  // Links first, as a machine losing power: a server whose kernel outlives its processes closes the clients'
+  // connections (FIN), and they reconnect with SYN backoff instead of being tickled by the new owner.
+  await crash(prefix, 'server1');
   await waitUntil(async () => (await phaseOf(prefix, 'server2')) === 'serving_both', 30_000, 'server2 serving both');
   const takenOverMs = Date.now() - offAt;
-  for (const g of guests.values()) await everyLoopDid(g, crashMarks.get(g.name)!, 5, WORKING_LOOPS);
+  for (const [vers, g] of guests) await everyLoopDid(g, crashMarks.get(g.name)!, 5, workingLoops(vers));
   const backMs = Date.now() - offAt;
   // server1 boots (fenced, holding nothing) while the second party asks server2: the two do not meet.
   [probes['after the takeover']] = await Promise.all([probeLocks(prefix, '/srv1', lockFiles), restore(prefix, 'server1')]);
@@ -124,12 +128,12 @@ test('NFSv4.1 and NFSv4.0 kernel clients side by side through a power-off of ser
   const askedAt = Date.now();
   await reintegrate(prefix, 'server1'); // waits for server1 fenced, asks, waits for both normal
   const reintegratedMs = Date.now() - askedAt;
-  for (const g of guests.values()) await everyLoopDid(g, askMarks.get(g.name)!, 5, WORKING_LOOPS);
+  for (const [vers, g] of guests) await everyLoopDid(g, askMarks.get(g.name)!, 5, workingLoops(vers));
   const failedBackMs = Date.now() - askedAt;
   probes['after the failback'] = await probeLocks(prefix, '/srv1', lockFiles);
   const endMarks = marks();
 
-  console.log(`    power-off → server2 serving both: ${takenOverMs} ms; every loop of both guests working again within ${backMs} ms`);
+  console.log(`    crash → server2 serving both: ${takenOverMs} ms; every loop of both guests working again within ${backMs} ms`);
   console.log(`    hanfs reintegrate → both normal: ${reintegratedMs} ms (server1 back and fenced first); every loop working again within ${failedBackMs} ms`);
   console.log(`    the second party's LOCKT (a new NFSv4.1 client each time): ${probeMs} ms for ${lockFiles.length} files before the takeover`);
   // Both guests stop and read everything back at once: each is a QEMU of its own.
@@ -168,18 +172,18 @@ for (const vers of VERSIONS) {
     assert.is(check('open')?.extra.writeFailures, '0', 'the open file: no write failed');
     for (const lock of ['flock-lock', 'fcntl-lock']) assert.equal(ops.filter((o) => o.op === lock).map((o) => o.ok), [true], `${lock}: taken once, before the takeover`);
 
-    // Each lock taken once, before the power-off; every write through the locked descriptor succeeded after it; and
+    // Each lock taken once, before the crash; every write through the locked descriptor succeeded after it; and
     // the server refused a second party the same lock after each move.
     const { kept, complaints, failures } = lockVerdict(prefix, guest.name, ops);
     const refused = MOMENTS.slice(1).flatMap((m) => Object.entries(run!.probes[m]).filter(([, a]) => a.answer !== 'locked').map(([loop, a]) => `${loop} ${m}: ${a.answer}`));
     const grace = MOMENTS.slice(1).map((m) => `${m}: ${Object.entries(run!.probes[m]).map(([loop, a]) => `${loop} ${a.answer} (${a.graceAnswers} × NFS4ERR_GRACE first)`).join(', ')}`);
     console.log(`      the second party's conflicting lock: ${grace.join('; ')}`);
-    if (LOCKS_MAY_BE_LOST && (!kept || refused.length > 0)) {
-      console.log(`    EXPECTED FAILURE (issue 13): NFSv${vers} locks lost through the moves: ${complaints.join('; ') || 'no message from the kernel'}; `
+    if (LOCKS_MAY_BE_LOST[vers] && (!kept || refused.length > 0)) {
+      console.log(`    EXPECTED FAILURE (issues 13, 14): NFSv${vers} locks lost through the moves: ${complaints.join('; ') || 'no message from the kernel'}; `
         + `${failures.length} operations under them failed (${[...new Set(failures.map((f) => f.extra.err))].join(', ')}); `
         + `the second party was not refused: ${refused.join(', ') || 'none'}`);
     } else {
-      if (LOCKS_MAY_BE_LOST) console.log(`    NFSv${vers}: both locks kept through the takeover and the failback`);
+      console.log(`    NFSv${vers}: both locks kept through the takeover and the failback`);
       assert.equal(complaints, [], "the guest's kernel reports no lost state");
       assert.equal(failures.map((f) => `${f.op} ${f.extra.err}`), [], 'operations under the locks');
       for (const tag of LOCK_LOOPS) assert.ok(check(tag)?.ok, `${tag}: every acknowledged record read back`);
