@@ -35,12 +35,12 @@ const VERSIONS: NfsVersion[] = ['4.1', '4.0'];
 const guests = new Map<NfsVersion, Guest>();
 
 /**
- * Known failure (issues 13 and 14) for NFSv4.0 only: at the failback in every run here since the tickle ACKs, the guest's kernel logs
- * "lost 2 locks" and every write under them fails with EIO: an NFSv4.0 client learns of the move only when an
- * operation of its own fails, and cannot tell the server it is done reclaiming, so its reclaim can miss the 2 s
- * grace. While this is true its lock loops and the second party's answers are reported, not asserted. NFSv4.1
- * keeps its locks since the address is added without a probe in front and its clients are tickled at once. NFSv3
- * does not run here yet (the lab's Ganesha is NFSv4 only).
+ * Known failure (issues 13 and 14) for NFSv4.0 only: at the failback, in every run here since the tickle ACKs,
+ * the guest's kernel logs "lost 2 locks" and every write under them fails with EIO: an NFSv4.0 client learns of
+ * the move only when an operation of its own fails, and cannot tell the server it is done reclaiming, so its
+ * reclaim can miss the 2 s grace. While this is true its lock loops and the second party's answers are reported,
+ * not asserted. NFSv4.1 keeps its locks since the address is added without a probe in front and its clients are
+ * tickled at once. NFSv3 does not run here yet (the lab's Ganesha is NFSv4 only).
  */
 const LOCKS_MAY_BE_LOST: Record<NfsVersion, boolean> = { '4.1': false, '4.0': true, '3': true };
 
