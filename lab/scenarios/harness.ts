@@ -9,6 +9,7 @@ import { askControl } from '../../agent/daemon/control-socket.ts';
 import { agentLog, transitions } from '../agent-log.ts';
 import { boot, nodePids, phaseOf } from '../agents.ts';
 import { exportUrl, Writer } from '../client.ts';
+import { lastConsoleLines } from '../guest/lifecycle.ts';
 import type { Server } from '../config.ts';
 import { abortKernelClients, kernelClientIn, kernelProblems, type KernelClient, type KernelClientTrial } from '../kernel-client.ts';
 import { sampleOwnership } from '../sampler.ts';
@@ -178,6 +179,12 @@ export async function stopScenarioWork(): Promise<void> {
   await Promise.all([...running].map((w) => w.stop()));
 }
 
+/** A kernel client's error as one problem line, named once. */
+function kernelMessage(message: string): string {
+  const line = message.split('\n')[0]!;
+  return /^kernel client\b/.test(line) ? line : `kernel client: ${line}`;
+}
+
 export async function runScenario(prefix: string, scenario: Scenario, options: RunOptions = {}): Promise<ScenarioResult> {
   const problems: string[] = [];
   const measures: Record<string, number> = {};
@@ -191,7 +198,7 @@ export async function runScenario(prefix: string, scenario: Scenario, options: R
   let kernel: KernelClient | null = null;
   if (options.kernelClient) {
     kernel = await kernelClientIn(prefix, (scenario.disturbs ?? 'server1') === 'server1' ? 'neta' : 'netb').catch((err: Error) => {
-      problems.push(`kernel client: ${err.message.split('\n')[0]}`);
+      problems.push(kernelMessage(err.message));
       return null;
     });
   }
@@ -204,12 +211,16 @@ export async function runScenario(prefix: string, scenario: Scenario, options: R
     prefix, writer, since, measure: (name, value) => (measures[name] = Math.round(value)), note: (line) => notes.push(line),
     track: (pid) => tracked.add(pid),
   };
-  let kernelBegun = false;
   try {
     await writer.okAfter(since, 20_000);
+    // A kernel client that cannot start its workload is a failure of the trial, but not a reason to skip the fault.
     if (kernel) {
-      kernelBegun = true;
-      await kernel.begin();
+      await kernel.begin().catch(async (err: Error) => {
+        problems.push(kernelMessage(`its workload did not start, before the fault: ${err.message}`));
+        notes.push(`kernel client's last console lines: ${lastConsoleLines(prefix, kernel!.guest.name, 8).replaceAll('\n', ' | ')}`);
+        await kernel!.shutdown();
+        kernel = null;
+      });
     }
     setWatchdogHardware(prefix, !!scenario.watchdog);
     await scenario.run(ctx);
@@ -227,13 +238,13 @@ export async function runScenario(prefix: string, scenario: Scenario, options: R
   }
   const durationMs = Date.now() - since;
   let kernelClient: KernelClientTrial | null = null;
-  if (kernel && kernelBegun) {
+  if (kernel) {
     try {
       kernelClient = await kernel.end();
       problems.push(...kernelProblems(kernelClient));
       if (!kernelClient.locksKept) notes.push(`kernel client's locks (known, issue 13; not failed): ${kernelClient.locks}`);
     } catch (err) {
-      problems.push(`kernel client: ${(err as Error).message.split('\n')[0]}`);
+      problems.push(kernelMessage((err as Error).message));
       // In a state nobody knows (its workload may still run): the next trial boots a fresh one.
       await kernel.shutdown();
     }
