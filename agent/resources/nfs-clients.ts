@@ -17,18 +17,27 @@ export const NFS_PORT = 2049;
 const RECORD_INTERVAL_MS = 1_000;
 const ERROR_LOG_INTERVAL_MS = 60_000;
 const RELEASE_WAIT_MS = 1_000;
+/**
+ * The most connections tickled after a move. The record lives in the exported file system (root's, mode 0600, but
+ * an export with squash: none lets a client's root edit it): a forged record must not turn a takeover into a flood
+ * of packets at addresses of its choosing. A pair serves far fewer NFS connections than this.
+ */
+export const MAX_TICKLED = 10_000;
 
 export function clientsFile(ctx: ResourceContext, group: GroupId): string {
   return join(groupConfig(ctx, group).disks[0]!.mountPoint, '.hanfs', 'nfs-clients');
 }
 
-/** "198.51.100.101 931" per line; lines that do not parse are left out (the file only speeds reconnection up). */
+/**
+ * "198.51.100.101 931" per line; lines that do not parse are left out (the file only speeds reconnection up), and
+ * so is everything past the first MAX_TICKLED.
+ */
 export function parseClients(text: string): TcpPeer[] {
   return text.split('\n').flatMap((line) => {
     const m = /^(\d{1,3}(?:\.\d{1,3}){3}) (\d{1,5})$/.exec(line.trim());
     const port = m ? Number(m[2]) : 0;
     return m && port > 0 && port < 65536 && m[1]!.split('.').every((o) => Number(o) < 256) ? [{ ip: m[1]!, port }] : [];
-  });
+  }).slice(0, MAX_TICKLED);
 }
 
 export function formatClients(peers: readonly TcpPeer[]): string {
@@ -40,6 +49,20 @@ export async function connectedClients(ip: string, port: number, proc = '/proc')
   const local = procNetAddresses(ip, port);
   const [tcp, tcp6] = await Promise.all(['tcp', 'tcp6'].map((t) => readFile(`${proc}/net/${t}`, 'utf8').catch(() => '')));
   return [...connectedPeers(tcp!, local.tcp), ...connectedPeers(tcp6!, local.tcp6)];
+}
+
+/** "255.255.255.255 65535\n" is 22 bytes: MAX_TICKLED of the longest lines, and no more is read. */
+const MAX_RECORD_BYTES = MAX_TICKLED * 22;
+
+async function readHead(file: string, bytes: number): Promise<string> {
+  const handle = await open(file, 'r');
+  try {
+    const buffer = Buffer.alloc(bytes);
+    const { bytesRead } = await handle.read(buffer, 0, bytes, 0);
+    return buffer.subarray(0, bytesRead).toString('latin1');
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Replaces `file` by `content` so that a crash leaves the old or the new one, never a mix. */
@@ -81,7 +104,7 @@ export class ClientConnections {
    */
   async resume(group: GroupId): Promise<void> {
     if (this.served.has(group)) return;
-    const recorded = parseClients(await readFile(clientsFile(this.ctx, group), 'utf8').catch(() => ''));
+    const recorded = parseClients(await readHead(clientsFile(this.ctx, group), MAX_RECORD_BYTES).catch(() => ''));
     const tickles = { cancelled: false };
     const server = { ip: addressValues(this.ctx, group).ip, port: NFS_PORT };
     const sending = tickleClients({ group, server, peers: recorded, log: this.ctx.log, open: this.openSender, cancelled: () => tickles.cancelled })

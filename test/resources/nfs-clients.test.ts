@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ClientConnections, connectedClients, formatClients, parseClients } from '../../agent/resources/nfs-clients.ts';
+import { ClientConnections, MAX_TICKLED, connectedClients, formatClients, parseClients } from '../../agent/resources/nfs-clients.ts';
 import type { PacketSender } from '../../agent/resources/tickle.ts';
 import { FakeRunner, recordingLog, viewOf } from './fixtures.ts';
 
@@ -13,6 +13,11 @@ test('the record: one "ip port" per line, sorted, no duplicates; lines that do n
   assert.equal(parseClients('198.51.100.101 931\n\ngarbage\n198.51.100.300 1\n198.51.100.1 0\n198.51.100.1 65536\n 198.51.100.102 700 \n'),
     [{ ip: '198.51.100.101', port: 931 }, { ip: '198.51.100.102', port: 700 }]);
   assert.equal(parseClients(''), []);
+});
+
+test('a record longer than any pair serves is cut at MAX_TICKLED entries (a forged one must not become a flood)', () => {
+  const lines = Array.from({ length: MAX_TICKLED + 5 }, (_, i) => `198.51.100.${1 + (i % 250)} ${1 + i}`).join('\n');
+  assert.is(parseClients(lines).length, MAX_TICKLED);
 });
 
 test('connected clients are read from both TCP tables of /proc', async () => {
