@@ -9,11 +9,10 @@ import { commandArgv, groupConfig, type ResourceContext } from './context.ts';
 import { spawnDetachedDaemon } from './detached-daemon.ts';
 import { ganeshaConfig, ganeshaPaths, recoveryRoot, type GaneshaPaths } from './ganesha-config.ts';
 import { logSize, startupErrors } from './ganesha-log.ts';
-import type { NfsProfile, ServerHealth } from './nfs-profile.ts';
+import { NFS_PORT, type NfsProfile, type ServerHealth } from './nfs-profile.ts';
 import { processListensOn } from './proc-net-tcp.ts';
 import { terminateProcesses } from './terminate.ts';
 
-const NFS_PORT = 2049;
 /** Ganesha answers within 0.04–0.2 s here; a server not listening after this is not coming. */
 const LISTEN_WAIT_MS = 10_000;
 const LISTEN_POLL_MS = 20;

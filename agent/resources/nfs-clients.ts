@@ -9,11 +9,11 @@ import { dirname, join } from 'node:path';
 import type { GroupId } from '../core/types.ts';
 import { rateLimited, type RateLimitedLog } from '../log.ts';
 import { groupConfig, type ResourceContext } from './context.ts';
+import { NFS_PORT } from './nfs-profile.ts';
 import { connectedPeers, procNetAddresses } from './proc-net-tcp.ts';
 import { addressValues } from './service-ip.ts';
 import { tickleClients, type PacketSender, type TcpPeer } from './tickle.ts';
 
-export const NFS_PORT = 2049;
 const RECORD_INTERVAL_MS = 1_000;
 const ERROR_LOG_INTERVAL_MS = 60_000;
 const RELEASE_WAIT_MS = 1_000;
@@ -81,7 +81,8 @@ async function writeDurably(file: string, content: string): Promise<void> {
 
 interface Served {
   timer: NodeJS.Timeout;
-  written: string | null;
+  /** The record as last written (or as read at resume): a new one is written only when it differs. */
+  written: string;
   /** The record being written, if any: a disk that hangs must not pile records up behind it. */
   busy: Promise<void> | null;
   tickles: { cancelled: boolean };

@@ -2,6 +2,9 @@
 // and stops, where its exports come from, and whether clients must be told of a restart through NSM.
 import type { GroupId } from '../core/types.ts';
 
+/** The port both servers serve NFS on: what Ganesha must listen on, and where its clients' connections go. */
+export const NFS_PORT = 2049;
+
 export interface ServerHealth {
   group: GroupId;
   ok: boolean;
