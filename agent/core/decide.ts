@@ -179,7 +179,7 @@ export function decide(ctx: Ctx): void {
   switch (s.phase) {
     case 'starting':
       if (groupStatus(own) === 'online') return go(ctx, 'normal', 'own group online');
-      if (own.gaveUpAt !== null && !groupHeld(own)) return giveUpOwnGroup(ctx);
+      if (own.gaveUpAt !== null && !groupHeld(own)) handOverGivenUpGroup(ctx);
       return;
 
     case 'normal':
@@ -206,7 +206,10 @@ export function decide(ctx: Ctx): void {
       if (p.outbox.reintegrateRequest > s.handledReintegrate && !groupHeld(s.groups[cfg.partner]!)) {
         s.handledReintegrate = p.outbox.reintegrateRequest; // nothing of the partner's to release
       }
-      if (own.gaveUpAt !== null && !groupHeld(own)) return giveUpOwnGroup(ctx);
+      // A given-up group that is not handed over waits out its cool-down, but the phase keeps following the
+      // detector meanwhile: a phase frozen while the verdicts move on would later have to jump a step the table
+      // forbids (probing → suspecting), and the core would throw.
+      if (own.gaveUpAt !== null && !groupHeld(own) && handOverGivenUpGroup(ctx)) return;
       if (
         !s.maintenance && isolatedFor(ctx) >= silenceAfter(t) && partnerAliveOnDisk(ctx) && p.status && !p.status.isolated &&
         !isWaitingPhase(p.status.phase)
@@ -402,11 +405,15 @@ function partnerHealthy(ctx: Ctx): boolean {
 
 /**
  * Our own group failed past its restart limit: hand it to a healthy partner, or try again after a cool-down (also
- * in maintenance, which hands nothing over on its own).
+ * in maintenance, which hands nothing over on its own). True when it was handed over.
  */
-function giveUpOwnGroup(ctx: Ctx): void {
-  if (partnerHealthy(ctx) && !ctx.s.maintenance) return go(ctx, 'handing_over', 'own group failed past its restart limit');
+function handOverGivenUpGroup(ctx: Ctx): boolean {
+  if (partnerHealthy(ctx) && !ctx.s.maintenance) {
+    go(ctx, 'handing_over', 'own group failed past its restart limit');
+    return true;
+  }
   retryGivenUpGroups(ctx);
+  return false;
 }
 
 function retryGivenUpGroups(ctx: Ctx): void {

@@ -24,6 +24,8 @@ export class OneNode {
   partner = { heartbeats: true, disk: true, icmp: true, maintenance: false };
   partnerOutbox: Outbox = emptyOutbox();
   diskOk = true;
+  /** Every start of a resource fails (a group that cannot come back after a health failure). */
+  failStarts = false;
   private partnerSeq = 0;
   private partnerCounter = 0;
   private lastPartnerHbAt = -Infinity;
@@ -145,8 +147,9 @@ export class OneNode {
     return {
       run: (group, resource, _kind, op) => {
         this.ops.push(`${op} ${group}/${resource}`);
-        const done = new Future<{ ok: boolean }>();
-        this.pending.push(() => done.resolve({ ok: true }));
+        const done = new Future<{ ok: boolean; error?: string }>();
+        const ok = !(this.failStarts && op === 'start');
+        this.pending.push(() => done.resolve(ok ? { ok } : { ok, error: 'start failed (test)' }));
         return done;
       },
       monitor: () => [],
