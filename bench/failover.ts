@@ -5,7 +5,7 @@
 // A Linux kernel NFSv4.1 client (a lab guest on net A, hard mount of server1's export) runs its workload through the
 // trial, started afresh before it: its longest stall around the crash and around the failback.
 import { Prng } from '../agent/sim/prng.ts';
-import { crash } from '../lab/agents.ts';
+import { powerOff } from '../lab/agents.ts';
 import type { Writer } from '../lab/client.ts';
 import { LOCK_LOOPS } from '../lab/guest/locks.ts';
 import { streamOf, type WorkloadReport } from '../lab/guest/results.ts';
@@ -83,7 +83,7 @@ export async function failoverTrial(sys: BenchSystem, prefix: string, writer: Wr
   await sleep(crashDelayMs);
   const crashMark = kernel?.mark() ?? 0;
   const crashAt = Date.now();
-  await crash(prefix, 'server1');
+  await powerOff(prefix, 'server1');
   sys.crashed(prefix, 'server1');
   const [addressAt, readAt] = await Promise.all([
     addressAnsweredBy(prefix, 'server1', 'server2', FAILOVER_TIMEOUT_MS).catch(() => null),

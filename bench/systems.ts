@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { askControl } from '../agent/daemon/control-socket.ts';
 import { agentLog, type LogLine } from '../lab/agent-log.ts';
-import { nodePids, phaseOf, restore } from '../lab/agents.ts';
+import { nodePids, phaseOf, powerOn } from '../lab/agents.ts';
 import { configPath, LAB_TIMING, SERVERS, type Server } from '../lab/config.ts';
 import type { Writer } from '../lab/client.ts';
 import { sh } from '../lab/exec.ts';
@@ -70,7 +70,7 @@ export function hanfsSystem(name: string, timing: Readonly<Record<string, number
     crashed: () => {},
     async recover(prefix, server, writer) {
       // A crashed server, or one its partner powered off (fence command), boots and finds itself fenced.
-      if ((await phaseOf(prefix, server)) === null) await restore(prefix, server);
+      if ((await phaseOf(prefix, server)) === null) await powerOn(prefix, server);
       await waitUntil(async () => ['fenced', 'normal'].includes((await phaseOf(prefix, server)) ?? ''), 30_000, `${server} fenced or normal`);
       let recovery: Recovery = { answeredMs: null, readMs: null, repairs: 0 };
       if ((await phaseOf(prefix, server)) === 'fenced') {

@@ -67,11 +67,16 @@ export async function killAll(prefix: string, node: string): Promise<number[]> {
 const POWER_OFF_MS = 5000;
 
 /**
- * Power off: every process killed, every address gone, every mount gone (a fresh mount namespace). A machine that
- * loses power lets go of its disks at once; the lab's killed processes hold their mount namespace, and with it the
- * disk, until the last of their threads has exited, so the power-off waits for that.
+ * A power-off (or a crash): the links go dark first, as a machine's do the instant it loses power; then every process
+ * is killed and its addresses and mounts are gone (a fresh mount namespace). Links first, because a killed NFS server
+ * whose links are still up has its kernel reset the clients' connections, which no real power-off does, and which
+ * costs an NFSv4 client its locks. A machine that loses power lets go of its disks at once; the lab's killed
+ * processes hold their mount namespace, and with it the disk, until the last of their threads has exited, so the
+ * power-off waits for that.
  */
 export async function powerOff(prefix: string, server: Server): Promise<void> {
+  await setPort(prefix, server, 'neta', false);
+  await setPort(prefix, server, 'netb', false);
   const killed = await killAll(prefix, server);
   await waitUntil(async () => !killed.some((pid) => processAlive(pid)), POWER_OFF_MS, `${server}'s processes gone`, () => '', 10)
     .catch(() => { /* what still lingers is reported by the ownership sampler, if it holds anything */ });
@@ -81,22 +86,14 @@ export async function powerOff(prefix: string, server: Server): Promise<void> {
   await replaceMountNs(prefix, server);
 }
 
-
 /** The phase the server's agent reports, or null while it does not answer. */
 export async function phaseOf(prefix: string, server: Server): Promise<string | null> {
   return ((await agentStatus(prefix, server))?.phase as string | undefined) ?? null;
 }
 
-/** A crash: the server's links cut on both networks, then the machine powered off. */
-export async function crash(prefix: string, server: Server): Promise<void> {
-  await setPort(prefix, server, 'neta', false);
-  await setPort(prefix, server, 'netb', false);
-  await powerOff(prefix, server);
-}
-
-/** The crashed server comes back: links up, then a boot. */
-export async function restore(prefix: string, server: Server): Promise<void> {
+/** A server powered off (or crashed) comes back: links up, then a boot. */
+export async function powerOn(prefix: string, server: Server): Promise<number> {
   await setPort(prefix, server, 'neta', true);
   await setPort(prefix, server, 'netb', true);
-  await boot(prefix, server);
+  return boot(prefix, server);
 }

@@ -2,7 +2,7 @@
 // Every subcommand takes --prefix P (or HANFS_LAB_PREFIX), so that several labs can run side by side.
 import { spawnSync } from 'node:child_process';
 import { Command } from 'commander';
-import { boot, killAll, nodePids, powerOff } from './agents.ts';
+import { killAll, nodePids, powerOff, powerOn } from './agents.ts';
 import { configPath, SERVERS, type Server } from './config.ts';
 import { commandGuest, type GuestCommand } from './guest/control.ts';
 import { lastConsoleLines, parseExport, startGuest, stopGuest, stopGuests } from './guest/lifecycle.ts';
@@ -65,13 +65,13 @@ program.command('pids').description("print every PID of a node (agent, NFS serve
     for (const pid of await nodePids(resolvePrefix(o.prefix), node(name))) console.log(pid);
   });
 
-program.command('boot').description("start a server's agent again, as a machine boot would; the rest is the agent's")
+program.command('boot').description("power a server on: its links up, then its agent started as a machine boot would; the rest is the agent's")
   .option('--prefix <p>').argument('<node>')
   .action(async (name: string, o: { prefix?: string }) => {
-    console.log(await boot(resolvePrefix(o.prefix), node(name, true) as Server));
+    console.log(await powerOn(resolvePrefix(o.prefix), node(name, true) as Server));
   });
 
-program.command('fence').description('power a server off: all its processes killed, its addresses and mounts gone')
+program.command('fence').description('power a server off: its links cut first, then all its processes killed, its addresses and mounts gone')
   .option('--prefix <p>').argument('<node>')
   .action(async (name: string, o: { prefix?: string }) => powerOff(resolvePrefix(o.prefix), node(name, true) as Server));
 

@@ -6,7 +6,7 @@
 // sets the two clients side by side.
 import { askControl } from '../agent/daemon/control-socket.ts';
 import { agentLog, stepMs, transitionAt } from '../lab/agent-log.ts';
-import { crash, phaseOf, restore } from '../lab/agents.ts';
+import { phaseOf, powerOff, powerOn } from '../lab/agents.ts';
 import { exportUrl, Writer } from '../lab/client.ts';
 import { labDown, labUp } from '../lab/lifecycle.ts';
 import { takeoverPhases } from '../lab/phases.ts';
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
 
     crashAt = Date.now();
     crashMark = kernel.mark();
-    await crash(prefix, 'server1');
+    await powerOff(prefix, 'server1');
     const firstReadAt = await writer.okAfter(crashAt, 60_000);
     say('client1 reads and writes /srv1 again, served by server2');
     await kernel.everyLoopAnswered(kernel.mark(), 60_000);
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
 
     await sleep(2000);
     say('server1 comes back: links up, machine boots');
-    await restore(prefix, 'server1');
+    await powerOn(prefix, 'server1');
     await until(async () => (await phaseOf(prefix, 'server1')) === 'fenced', 20_000, 'server1 fenced');
     say('server1 found itself fenced in the mailbox: it serves nothing and waits; the operator runs hanfs reintegrate');
     askedAt = Date.now();

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { RESOURCE_ORDER } from '../../agent/core/types.ts';
 import { askControl } from '../../agent/daemon/control-socket.ts';
 import { agentLog } from '../agent-log.ts';
-import { crash, restore } from '../agents.ts';
+import { powerOff, powerOn } from '../agents.ts';
 import { floodHeartbeats } from '../flood.ts';
 import { setMailboxReadOnly } from '../disks.ts';
 import { saturateCpus } from '../load.ts';
@@ -36,14 +36,14 @@ function assertQuiet(ctx: ScenarioContext): void {
 /** server1 crashed and taken over; then back, fenced, and reintegrated by the operator. */
 async function crashAndTakeover(ctx: ScenarioContext): Promise<void> {
   const crashedAt = Date.now();
-  await crash(ctx.prefix, 'server1');
+  await powerOff(ctx.prefix, 'server1');
   await waitPhase(ctx.prefix, 'server2', 'serving_both');
   ctx.measure('crash → server2 serving both', Date.now() - crashedAt);
   ctx.measure('crash → first client write + read', (await ctx.writer.okAfter(crashedAt, 30_000)) - crashedAt);
 }
 
 async function comeBackAndReintegrate(ctx: ScenarioContext, server: 'server1' | 'server2' = 'server1'): Promise<void> {
-  await restore(ctx.prefix, server);
+  await powerOn(ctx.prefix, server);
   const askedAt = Date.now();
   await reintegrate(ctx.prefix, server);
   ctx.measure('reintegrate → both normal', Date.now() - askedAt);
@@ -106,8 +106,8 @@ export const agentHung: Scenario = {
     for (const step of ['server2 partner_degraded → power_fencing', 'server2 power_fencing → fencing_partner']) {
       if (!seen.includes(step)) throw new Error(`no "${step}" in ${seen.join('; ')}`);
     }
-    // The fence command powered the machine off: it boots again, fenced.
-    await restartAgent(ctx.prefix, 'server1');
+    // The fence command powered the machine off: it is switched on again and boots, fenced.
+    await powerOn(ctx.prefix, 'server1');
     await reintegrate(ctx.prefix, 'server1');
   },
 };
@@ -147,13 +147,11 @@ export const nodeFreeze: Scenario = {
     ctx.measure('freeze → server2 begins the takeover', Date.now() - frozenAt);
     ctx.measure('freeze → watchdog powers server1 off', watchdogFired(ctx, 'server1', frozenAt));
     await sleep(frozenAt + NODE_FREEZE_MS - Date.now());
-    // The wake: whatever was left of server1 resumes (nothing: the watchdog powered it off), its links come back,
-    // and the machine the watchdog reset boots.
+    // The wake: whatever was left of server1 resumes (nothing: the watchdog powered it off), and the machine the
+    // watchdog reset boots, its links up again.
     const wokenAt = Date.now();
     await signalNode(ctx.prefix, 'server1', 'SIGCONT');
-    await setPort(ctx.prefix, 'server1', 'neta', true);
-    await setPort(ctx.prefix, 'server1', 'netb', true);
-    await restartAgent(ctx.prefix, 'server1');
+    await powerOn(ctx.prefix, 'server1');
     await waitPhase(ctx.prefix, 'server1', 'fenced');
     ctx.measure('wake → server1 booted fenced, holding nothing', Date.now() - wokenAt);
     await waitPhase(ctx.prefix, 'server2', 'serving_both', 60_000);
@@ -175,7 +173,7 @@ export const agentKilled: Scenario = {
     await waitPhase(ctx.prefix, 'server2', 'serving_both', 30_000);
     ctx.measure('kill → watchdog powers server1 off', watchdogFired(ctx, 'server1', killedAt));
     ctx.measure('kill → server2 serving both', Date.now() - killedAt);
-    await restartAgent(ctx.prefix, 'server1');
+    await powerOn(ctx.prefix, 'server1');
     await reintegrate(ctx.prefix, 'server1');
   },
 };
@@ -309,7 +307,7 @@ export const takeoverKilledAtEachStep: Scenario = {
   reintegrate: 'manual',
   settleMs: 60_000,
   async run(ctx) {
-    await crash(ctx.prefix, 'server1');
+    await powerOff(ctx.prefix, 'server1');
     await killAtEachPoint(ctx, TAKEOVER_KILL_POINTS);
     await waitPhase(ctx.prefix, 'server2', 'serving_both', 60_000);
     const resumed = transitionsSince(ctx).filter((t) => t.startsWith('server2 booting → taking_over: resuming the takeover'));
@@ -327,7 +325,7 @@ export const releaseKilledAtEachStep: Scenario = {
   settleMs: 60_000,
   async run(ctx) {
     await crashAndTakeover(ctx);
-    await restore(ctx.prefix, 'server1');
+    await powerOn(ctx.prefix, 'server1');
     await waitPhase(ctx.prefix, 'server1', 'fenced');
     const killing = killAtEachPoint(ctx, RELEASE_KILL_POINTS);
     await reintegrate(ctx.prefix, 'server1', 90_000);
@@ -347,13 +345,13 @@ export const survivorCrashDuringReintegration: Scenario = {
   settleMs: 60_000,
   async run(ctx) {
     await crashAndTakeover(ctx);
-    await restore(ctx.prefix, 'server1');
+    await powerOn(ctx.prefix, 'server1');
     await waitPhase(ctx.prefix, 'server1', 'fenced');
     await askControl(labPath(ctx.prefix, 'server1.sock'), 'reintegrate');
     await waitUntil(async () => transitionsSince(ctx).some((t) => t.startsWith('server2 serving_both → releasing')), 10_000,
       'server2 releasing');
     const crashedAt = Date.now();
-    await crash(ctx.prefix, 'server2');
+    await powerOff(ctx.prefix, 'server2');
     await waitPhase(ctx.prefix, 'server1', 'serving_both', 40_000);
     ctx.measure('survivor crash → server1 serving both', Date.now() - crashedAt);
     await comeBackAndReintegrate(ctx, 'server2');
@@ -368,7 +366,7 @@ export const automaticReintegration: Scenario = {
   async run(ctx) {
     await crashAndTakeover(ctx);
     const backAt = Date.now();
-    await restore(ctx.prefix, 'server1');
+    await powerOn(ctx.prefix, 'server1');
     await waitUntil(async () => transitionsSince(ctx).some((t) => t.includes('fenced → reintegrating: automatic')), 30_000,
       'server1 reintegrates by itself');
     await waitUntil(() => bothNormal(ctx.prefix), 30_000, 'both normal');

@@ -7,7 +7,7 @@
 // failed operations, the longest stall, fsync'ed writes lost, the locks kept.
 import { askControl } from '../../agent/daemon/control-socket.ts';
 import { agentLog, transitions } from '../agent-log.ts';
-import { boot, nodePids, phaseOf } from '../agents.ts';
+import { boot, nodePids, phaseOf, powerOn } from '../agents.ts';
 import { exportUrl, Writer } from '../client.ts';
 import { lastConsoleLines } from '../guest/lifecycle.ts';
 import type { Server } from '../config.ts';
@@ -156,7 +156,7 @@ async function restorePair(prefix: string): Promise<void> {
     await signalNode(prefix, server, 'SIGCONT');
   }
   await sleep(2000);
-  for (const server of SERVERS) if ((await phaseOf(prefix, server)) === null) await boot(prefix, server);
+  for (const server of SERVERS) if ((await phaseOf(prefix, server)) === null) await powerOn(prefix, server);
   await waitUntil(async () => {
     for (const server of SERVERS) {
       if ((await phaseOf(prefix, server)) === 'fenced') await askControl(labPath(prefix, `${server}.sock`), 'reintegrate');

@@ -5,7 +5,7 @@
 // Ganesha for /srv1 and server1 starts its own, in grace again, and every member must reclaim a second time. Used by
 // the lab tests and by hand (lab/swarm/takeover.ts) for the measurements at 10, 100 and 1000 clients.
 import { spawn } from 'node:child_process';
-import { crash, restore } from '../agents.ts';
+import { powerOff, powerOn } from '../agents.ts';
 import { sh } from '../exec.ts';
 import { reintegrate, waitPhase } from '../scenarios/harness.ts';
 import { nsName } from '../topology.ts';
@@ -82,13 +82,13 @@ export async function swarmThroughTakeover(prefix: string, clients: number, o: L
     await new Promise((r) => setTimeout(r, 1000));
     const crashedAt = Date.now();
     child.kill('SIGUSR1');
-    await crash(prefix, 'server1');
+    await powerOff(prefix, 'server1');
     await waitPhase(prefix, 'server2', 'serving_both');
     const crashToServingBothMs = Date.now() - crashedAt;
     let reintegrateToBothNormalMs: number | undefined;
     if (o.failback) {
       await said('ready for move 2', readyTimeoutMs);
-      await restore(prefix, 'server1');
+      await powerOn(prefix, 'server1');
       await waitPhase(prefix, 'server1', 'fenced', 20_000);
       const askedAt = Date.now();
       child.kill('SIGUSR1');

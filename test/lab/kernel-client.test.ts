@@ -13,7 +13,7 @@
 // never skipped.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { crash, phaseOf, restore } from '../../lab/agents.ts';
+import { phaseOf, powerOff, powerOn } from '../../lab/agents.ts';
 import { srvDir } from '../../lab/config.ts';
 import { sh } from '../../lab/exec.ts';
 import { commandGuest } from '../../lab/guest/control.ts';
@@ -116,13 +116,13 @@ test('NFSv4.1 and NFSv4.0 kernel clients side by side through a crash of server1
   const offAt = Date.now();
   // Links first, as a machine losing power: a server whose kernel outlives its processes closes the clients'
   // connections (FIN), and they reconnect with SYN backoff instead of being tickled by the new owner.
-  await crash(prefix, 'server1');
+  await powerOff(prefix, 'server1');
   await waitUntil(async () => (await phaseOf(prefix, 'server2')) === 'serving_both', 30_000, 'server2 serving both');
   const takenOverMs = Date.now() - offAt;
   for (const [vers, g] of guests) await everyLoopDid(g, crashMarks.get(g.name)!, 5, workingLoops(vers));
   const backMs = Date.now() - offAt;
   // server1 boots (fenced, holding nothing) while the second party asks server2: the two do not meet.
-  [probes['after the takeover']] = await Promise.all([probeLocks(prefix, '/srv1', lockFiles), restore(prefix, 'server1')]);
+  [probes['after the takeover']] = await Promise.all([probeLocks(prefix, '/srv1', lockFiles), powerOn(prefix, 'server1')]);
 
   const askMarks = marks();
   const askedAt = Date.now();

@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AgentStatus } from '../../agent/daemon/status.ts';
 import type { TimelineEntry } from '../../agent/daemon/timeline.ts';
-import { crash, phaseOf } from '../../lab/agents.ts';
+import { phaseOf, powerOff } from '../../lab/agents.ts';
 import { exportUrl, getFile, putFile } from '../../lab/client.ts';
 import { configPath, METRICS_LISTEN, type Server } from '../../lab/config.ts';
 import { sh } from '../../lab/exec.ts';
@@ -81,7 +81,7 @@ test('a survivor in maintenance leaves its crashed partner alone; once maintenan
   const on = await hanfs('server2', ['maintenance', 'on']);
   assert.is(on.code, 0, on.stderr);
   assert.match(on.stdout, /^maintenance on: /);
-  await crash(prefix, 'server1');
+  await powerOff(prefix, 'server1');
   // Without maintenance the fence decision comes after about 1.7 s (silence, ICMP, the disk probe) and the takeover
   // once the 3 s lease has run out: by 6 s it would be done.
   await new Promise((r) => setTimeout(r, 6000));

@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { askControl } from '../../agent/daemon/control-socket.ts';
-import { crash as crashNode, phaseOf, restore } from '../../lab/agents.ts';
+import { phaseOf, powerOff, powerOn } from '../../lab/agents.ts';
 import { exportUrl, getFile, putFile } from '../../lab/client.ts';
 import { ownership } from '../../lab/inspect.ts';
 import { sampleOwnership, type OwnershipSampler } from '../../lab/sampler.ts';
@@ -20,10 +20,10 @@ let sampler: OwnershipSampler | undefined;
 
 const phase = (server: 'server1' | 'server2') => phaseOf(prefix, server);
 
-const crash = (server: 'server1' | 'server2') => crashNode(prefix, server);
+const crash = (server: 'server1' | 'server2') => powerOff(prefix, server);
 
 async function comeBack(server: 'server1' | 'server2'): Promise<void> {
-  await restore(prefix, server);
+  await powerOn(prefix, server);
   await waitUntil(async () => (await phase(server)) === 'fenced', 20_000, `${server} back, fenced`);
 }
 

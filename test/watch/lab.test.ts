@@ -9,7 +9,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseRoutes } from '../../agent/watch/route-table.ts';
-import { crash, phaseOf } from '../../lab/agents.ts';
+import { phaseOf, powerOff } from '../../lab/agents.ts';
 import { exportUrl, getFile, putFile, Writer } from '../../lab/client.ts';
 import { sh } from '../../lab/exec.ts';
 import { ownership } from '../../lab/inspect.ts';
@@ -156,7 +156,7 @@ test('client1 cut off net A and server1 dead: server2 takes .11 over on net A; t
   await writeAndRead('before-crash.txt');
   const writer = new Writer(prefix, SRV1, 100, 'crash');
   const crashed = Date.now();
-  await crash(prefix, 'server1');
+  await powerOff(prefix, 'server1');
   await waitUntil(async () => (await phaseOf(prefix, 'server2')) === 'serving_both', 30_000, 'server2 serving both', context, 100);
   const takenOver = Date.now();
   await waitUntil(async () => (await routeOf(ADDRESS_1))?.via === '203.0.113.12', 10_000, '.11 via server2 on net B', context, 20);
