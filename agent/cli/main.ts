@@ -6,14 +6,16 @@ import { registerControlCommands } from './control.ts';
 import { registerDiskCommands } from './disk.ts';
 import { EXIT } from './exit-codes.ts';
 import { registerGroupCommand } from './group.ts';
+import { briefUsageErrors } from './usage.ts';
 import { registerSimulateCommand } from './simulate.ts';
+import { packageVersion } from './version.ts';
 import { registerWatchCommand } from './watch.ts';
 
 const program = new Command();
 program
   .name('hanfs')
   .description('A highly available NFS server pair (HA-NFS): failure detection, fencing, takeover and reintegration.')
-  .showHelpAfterError()
+  .version(packageVersion(), '-V, --version', 'print the version of hanfs')
   // A bad command line must not pass for an answer: status uses 1 and 2 for degraded and failed.
   .exitOverride();
 
@@ -24,6 +26,8 @@ registerDiskCommands(program);
 registerGroupCommand(program);
 registerSimulateCommand(program);
 registerWatchCommand(program);
+// Last: it reaches every command registered above.
+briefUsageErrors(program);
 
 try {
   await program.parseAsync(process.argv);
