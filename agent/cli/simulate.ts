@@ -1,5 +1,5 @@
 // `hanfs simulate`: runs both nodes' cores through seeded fault schedules and checks the pair's invariants.
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { describeVerdict, huntMutant, survivedUnexplained } from '../sim/mutant-hunt.ts';
 import { MUTANTS } from '../sim/mutants.ts';
 import { optionsForSeed, runParallel, runSeed } from '../sim/run.ts';
@@ -8,26 +8,35 @@ import { optionsForSeed, runParallel, runSeed } from '../sim/run.ts';
 const MUTANT_BUDGET = 20_000;
 
 interface SimulateOptions {
-  seeds?: string;
-  seed?: string;
+  seeds?: number;
+  seed?: number;
   mutants?: boolean;
-  first: string;
+  first: number;
   verbose?: boolean;
-  workers?: string;
+  workers?: number;
+}
+
+/** A whole number of at least `min`, as an option's argument: anything else is a usage error (exit 64). */
+export function wholeNumber(min: number): (value: string) => number {
+  return (value) => {
+    const n = /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
+    if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`expected a whole number ≥ ${min}`);
+    return n;
+  };
 }
 
 export function registerSimulateCommand(program: Command): void {
   program
     .command('simulate')
     .description('run the pair protocol through seeded random fault schedules and check its invariants')
-    .option('--seeds <n>', `how many seeds to run (default 1000; with --mutants, per mutant, default ${MUTANT_BUDGET})`)
-    .option('--first <n>', 'the first seed of the range', '1')
-    .option('--seed <s>', 'run this one seed only (replays a failure exactly)')
+    .option('--seeds <n>', `how many seeds to run, ≥ 1 (default 1000; with --mutants, per mutant, default ${MUTANT_BUDGET})`, wholeNumber(1))
+    .option('--first <n>', 'the first seed of the range, ≥ 0', wholeNumber(0), 1)
+    .option('--seed <s>', 'run this one seed only, ≥ 0 (replays a failure exactly)', wholeNumber(0))
     .option('--verbose', 'with --seed: print the timeline of faults, transitions and reports')
-    .option('--workers <n>', 'worker threads (default: one per core)')
+    .option('--workers <n>', 'worker threads, ≥ 1 (default: one per core)', wholeNumber(1))
     .option('--mutants', 'run the catalog of planted protocol faults instead: each must be caught')
     .action(async (opts: SimulateOptions) => {
-      if (opts.seed !== undefined) process.exitCode = replay(Number(opts.seed), !!opts.verbose);
+      if (opts.seed !== undefined) process.exitCode = replay(opts.seed, !!opts.verbose);
       else if (opts.mutants) process.exitCode = await mutants(opts);
       else process.exitCode = await batch(opts);
     });
@@ -42,12 +51,12 @@ function replay(seed: number, verbose: boolean): number {
 }
 
 async function mutants(opts: SimulateOptions): Promise<number> {
-  const budget = opts.seeds !== undefined ? Number(opts.seeds) : MUTANT_BUDGET;
-  const workers = opts.workers !== undefined ? Number(opts.workers) : undefined;
+  const budget = opts.seeds ?? MUTANT_BUDGET;
+  const workers = opts.workers;
   let caught = 0;
   let unexplained = 0;
   for (const m of MUTANTS) {
-    const v = await huntMutant(m, Number(opts.first), budget, workers);
+    const v = await huntMutant(m, opts.first, budget, workers);
     console.log(describeVerdict(v));
     if (v.caughtBy) caught++;
     if (survivedUnexplained(v)) unexplained++;
@@ -57,9 +66,9 @@ async function mutants(opts: SimulateOptions): Promise<number> {
 }
 
 async function batch(opts: SimulateOptions): Promise<number> {
-  const count = Number(opts.seeds ?? 1000);
-  const first = Number(opts.first);
-  const workers = opts.workers !== undefined ? Number(opts.workers) : undefined;
+  const count = opts.seeds ?? 1000;
+  const first = opts.first;
+  const workers = opts.workers;
   const r = await runParallel(first, count, undefined, workers);
   for (const f of r.failures.slice(0, 20)) {
     console.log(`seed ${f.seed}: ${f.violations.join('; ')}`);
