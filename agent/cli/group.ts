@@ -13,6 +13,7 @@ import type { LogFn } from '../ports.ts';
 import { parseResourceKinds, runGroupSteps } from '../resources/group-steps.ts';
 import { SystemResources } from '../resources/system.ts';
 import { DEFAULT_CONFIG } from './defaults.ts';
+import { EXIT } from './exit-codes.ts';
 
 interface GroupOptions {
   config: string;
@@ -47,19 +48,19 @@ async function runOnce(op: 'start' | 'stop', group: string, opts: GroupOptions):
   const loaded = await loadConfig(opts.config);
   if (!loaded.ok) {
     console.error(`hanfs group ${op}: invalid configuration:\n${loaded.errors.map(formatConfigError).join('\n')}`);
-    process.exitCode = 1;
+    process.exitCode = EXIT.config;
     return;
   }
   const pair = loaded.config;
   const chosen = selectNode(pair, opts.node, hostname());
   if (!chosen.ok) {
     console.error(`hanfs group ${op}: ${chosen.error}`);
-    process.exitCode = 1;
+    process.exitCode = EXIT.config;
     return;
   }
   if (!(group in pair.nodes)) {
     console.error(`hanfs group ${op}: ${group} is not one of the pair's groups (${Object.keys(pair.nodes).join(', ')})`);
-    process.exitCode = 1;
+    process.exitCode = EXIT.usage;
     return;
   }
   const view = pairView(pair, chosen.self.name);

@@ -5,6 +5,7 @@ import { formatConfigError } from '../../config/errors.ts';
 import { loadWatchConfig } from '../../config/watch-load.ts';
 import { askControl } from '../daemon/control-socket.ts';
 import { runWatch } from '../watch/run-watch.ts';
+import { EXIT } from './exit-codes.ts';
 
 /** The watcher's configuration: HANFS_WATCH_CONFIG in the environment, else the system path. */
 const DEFAULT_WATCH_CONFIG = process.env.HANFS_WATCH_CONFIG ?? '/etc/hanfs/watch.yaml';
@@ -26,6 +27,9 @@ export function registerWatchCommand(program: Command): void {
     .option('--dry-run', 'log the route changes instead of making them')
     .action(async (opts: WatchCliOptions) => {
       try {
+        // An invalid configuration stays invalid however often systemd restarts the watcher: exit 78 (EX_CONFIG),
+        // which hanfs-watch.service does not restart, as for the agent. Checked here, before anything starts.
+        if (!(opts.status && opts.socket) && !(await configValid(opts.config))) return;
         if (opts.status) console.log(JSON.stringify(await askStatus(opts), null, 2));
         else await runWatch({ config: opts.config, dryRun: !!opts.dryRun });
       } catch (err) {
@@ -33,6 +37,15 @@ export function registerWatchCommand(program: Command): void {
         process.exitCode = 1;
       }
     });
+}
+
+/** Whether the configuration loads; if not, prints each error and sets exit code 78. */
+async function configValid(file: string): Promise<boolean> {
+  const loaded = await loadWatchConfig(file);
+  if (loaded.ok) return true;
+  console.error(`hanfs watch: invalid configuration:\n${loaded.errors.map(formatConfigError).join('\n')}`);
+  process.exitCode = EXIT.config;
+  return false;
 }
 
 async function askStatus(opts: WatchCliOptions): Promise<unknown> {

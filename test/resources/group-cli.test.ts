@@ -26,7 +26,7 @@ test('stop of a group held nowhere here: every step but the skipped address runs
 
 test('an unknown group or kind to skip is refused before anything runs', () => {
   const unknown = group('stop', 'server3', '--config', LAB_CONFIG, '--node', 'server1');
-  assert.is(unknown.code, 1);
+  assert.is(unknown.code, 64, 'a group the configuration does not have is a bad command line');
   assert.match(unknown.stderr, /^hanfs group stop: server3 is not one of the pair's groups \(server1, server2\)/);
   assert.equal(unknown.lines, []);
   const badSkip = group('start', 'server1', '--config', LAB_CONFIG, '--skip', 'vip');
