@@ -3,9 +3,17 @@ import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig } from '../../config/load.ts';
 import { SectorDevice } from '../disk/direct-io.ts';
-import { formatDump, readMailbox } from '../disk/dump.ts';
+import { formatDump, readMailbox, unverifiable } from '../disk/dump.ts';
 import { initMailbox } from '../disk/init.ts';
 import { SECTOR_SIZES, type MailboxTimeouts, type SectorSize } from '../disk/layout.ts';
+import { EXIT } from './exit-codes.ts';
+
+/** An error with its own exit code (the others exit 1). */
+class ExitError extends Error {
+  constructor(message: string, readonly exitCode: number) {
+    super(message);
+  }
+}
 
 interface InitFlags {
   pair: string;
@@ -36,7 +44,8 @@ export function registerDiskCommands(program: Command): void {
     .action((device: string, flags: InitFlags) => reportErrors('init', () => init(device, flags)));
   disk
     .command('dump')
-    .description('show the header and every slot and inbox, read straight from the device')
+    .description('show the header and every slot and inbox, read straight from the device; '
+      + 'exit 65 if the header or a record does not verify (damaged, another secret, another pair), after showing it all')
     .argument('<device>', 'the shared block device')
     .option('--json', 'print the dump as JSON')
     .option('--secret-file <path>', 'the shared secret; without it records are shown unverified')
@@ -65,6 +74,11 @@ async function dump(device: string, flags: DumpFlags): Promise<void> {
   try {
     const report = readMailbox(disk, secret, Date.now());
     process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatDump(report));
+    const problems = unverifiable(report);
+    if (problems.length > 0) {
+      for (const problem of problems) console.error(`hanfs disk dump: does not verify: ${problem}`);
+      process.exitCode = EXIT.dataError;
+    }
   } finally {
     disk.close();
   }
@@ -72,7 +86,7 @@ async function dump(device: string, flags: DumpFlags): Promise<void> {
 
 async function timeoutsFrom(file: string, flags: InitFlags): Promise<MailboxTimeouts> {
   const loaded = await loadConfig(file);
-  if (!loaded.ok) throw new Error(`${file} is not a valid configuration (see hanfs config check ${file})`);
+  if (!loaded.ok) throw new ExitError(`${file} is not a valid configuration (see hanfs config check ${file})`, EXIT.config);
   const { pair, nodes, timing } = loaded.config;
   const names = Object.keys(nodes).join(',');
   if (pair !== flags.pair || names !== flags.nodes.join(',')) {
@@ -95,7 +109,7 @@ async function reportErrors(command: string, run: () => Promise<void>): Promise<
     await run();
   } catch (err) {
     console.error(`hanfs disk ${command}: ${(err as Error).message}`);
-    process.exitCode = 1;
+    process.exitCode = err instanceof ExitError ? err.exitCode : 1;
   }
 }
 

@@ -1,4 +1,4 @@
-// Exit codes of the commands that talk to the agent, for scripts (README: Operating). Status follows the health
+// Exit codes of the hanfs commands, for scripts (README: Operating). Status follows the health
 // verdict, as monitoring plugins do (0 OK, 1 warning, 2 critical); 3 and 4 say the question never reached the agent.
 
 export const EXIT = {
@@ -15,6 +15,8 @@ export const EXIT = {
   notRoot: 4,
   /** A bad command line (EX_USAGE). */
   usage: 64,
-  /** hanfs agent: the configuration is invalid, so a restart cannot help (EX_CONFIG; systemd does not restart on it). */
+  /** hanfs disk dump: what it read does not verify, a header or a record damaged or not this pair's (EX_DATAERR). */
+  dataError: 65,
+  /** Any command: the configuration is invalid or unreadable, so a restart cannot help (EX_CONFIG; systemd does not restart on it). */
   config: 78,
 } as const;

@@ -85,6 +85,22 @@ export function describeContent(disk: SectorDevice, secret: Buffer | null, now: 
   return area.some((b) => b !== 0) ? 'non-zero data in the mailbox area (no hanfs header)' : null;
 }
 
+/**
+ * What in the dump does not verify, one line each: a header that is not hanfs's, and every sector that is corrupt
+ * (torn, a bad HMAC: damaged or written with another secret) or foreign (another pair's, another slot's). Empty:
+ * everything read verified, or was unverified for want of the secret, or was never written.
+ */
+export function unverifiable(dump: MailboxDump): string[] {
+  if (dump.header.state === 'corrupt') return [`header: corrupt: ${dump.header.reason}`];
+  const problems: string[] = [];
+  for (const node of dump.nodes) {
+    for (const [what, sector] of [['slot', node.slot], ['inbox', node.inbox], ...node.intents.map((s) => ['intent log', s] as const)] as const) {
+      if ('reason' in sector) problems.push(`${what} of ${node.name} (sector ${sector.sector}): ${sector.state}: ${sector.reason}`);
+    }
+  }
+  return problems;
+}
+
 export function formatDump(dump: MailboxDump): string {
   const lines = [`device    ${dump.device} (${dump.mode === 'direct' ? 'O_DIRECT' : 'O_DSYNC through the page cache: O_DIRECT refused'})`];
   const { header } = dump;

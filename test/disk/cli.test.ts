@@ -60,6 +60,25 @@ test('disk init refuses a device holding other data, and a config that does not 
   assert.match(mismatch.stderr, /describes pair lab with nodes server1,server2, not pair lab with nodes server2,server1/);
 }));
 
+test('disk dump of random data shows what it found and exits 65 (EX_DATAERR)', () => withDevice('file', async (device) => {
+  writeFileSync(device, randomBytes(4096), { flag: 'r+' });
+  for (const json of [[], ['--json']]) {
+    const result = runDiskCli(['dump', device, ...json]);
+    assert.is(result.code, 65, result.stderr);
+    assert.match(result.stderr, /^hanfs disk dump: does not verify: header: corrupt: no HANFSMBX magic/);
+    if (json.length > 0) assert.is((JSON.parse(result.stdout) as MailboxDump).header.state, 'corrupt');
+    else assert.match(result.stdout, /^header +corrupt: no HANFSMBX magic/m);
+  }
+}));
+
+test('disk init --config with an invalid configuration exits 78 (EX_CONFIG)', () => withDevice('file', async (device, dir) => {
+  const bad = join(dir, 'bad.yaml');
+  writeFileSync(bad, 'pair: lab\n');
+  const result = runDiskCli(['init', device, ...INIT, '--config', bad]);
+  assert.is(result.code, 78);
+  assert.is(result.stderr, `hanfs disk init: ${bad} is not a valid configuration (see hanfs config check ${bad})\n`);
+}));
+
 test('disk dump --json: the header, and per node its slot and inbox with their states', () => withDevice('file', async (device, dir) => {
   const init = runDiskCli(['init', device, ...INIT, '--config', LAB_CONFIG]);
   assert.is(init.code, 0, init.stderr);
@@ -93,8 +112,15 @@ test('disk dump --json: the header, and per node its slot and inbox with their s
 
   assert.equal(dumpJson(device).nodes.map((node) => node.slot.state), ['unverified', 'empty'], 'without the secret');
   writeFileSync(secretFile, 'another secret');
-  const wrong = dumpJson(device, '--secret-file', secretFile).nodes[0]!.slot;
-  assert.equal(wrong, { sector: 1, state: 'corrupt', reason: 'bad HMAC (damaged, or written with another secret)' });
+  const another = runDiskCli(['dump', device, '--json', '--secret-file', secretFile]);
+  assert.is(another.code, 65, 'what does not verify fails the dump (EX_DATAERR), after printing it all');
+  const wrong = (JSON.parse(another.stdout) as MailboxDump).nodes.map((node) => [node.slot, node.inbox]);
+  assert.equal(wrong[0]![0], { sector: 1, state: 'corrupt', reason: 'bad HMAC (damaged, or written with another secret)' });
+  assert.is(another.stderr, [
+    'hanfs disk dump: does not verify: slot of server1 (sector 1): corrupt: bad HMAC (damaged, or written with another secret)',
+    'hanfs disk dump: does not verify: inbox of server2 (sector 4): corrupt: bad HMAC (damaged, or written with another secret)',
+    '',
+  ].join('\n'));
 
   const table = runDiskCli(['dump', device]);
   assert.is(table.code, 0);
