@@ -1,19 +1,70 @@
 // The agent's log: JSON lines on stdout (journald stores them under the unit) and optionally in a file, each with a
-// timestamp. Everything else in the agent logs through the plain LogFn of ports.ts; `asLogFn` adapts a logger.
+// timestamp. Under systemd each stdout line starts with its syslog priority (<3> error ... <7> debug), which journald
+// takes off and files the line under, so that `journalctl -p warning` finds the warnings. Everything else in the
+// agent logs through the plain LogFn of ports.ts; `asLogFn` adapts a logger.
+import { fstatSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import winston from 'winston';
 import type { LogFn } from './ports.ts';
 
 export type LogLevel = Parameters<LogFn>[0];
 
-export function createLogger(opts: { level: LogLevel; file?: string | null }): winston.Logger {
-  const transports: winston.transport[] = [new winston.transports.Console()];
+/** The syslog priority of each level, as sd-daemon(3)'s SD_ERR, SD_WARNING, SD_INFO and SD_DEBUG. */
+export const PRIORITY: Readonly<Record<LogLevel, number>> = { error: 3, warn: 4, info: 6, debug: 7 };
+
+/**
+ * Whether file descriptor `fd` is a stream to the journal: systemd sets JOURNAL_STREAM to "DEVICE:INODE" of the
+ * stream it connected stdout and stderr to; a process whose output goes elsewhere (a pipe, a terminal, a file) may
+ * still have inherited the variable, so the numbers must be those of `fd` (systemd.exec(5)).
+ */
+export function isJournalStream(fd: number, journalStream: string | undefined = process.env.JOURNAL_STREAM): boolean {
+  const match = /^(\d+):(\d+)$/.exec(journalStream ?? '');
+  if (!match) return false;
+  try {
+    const st = fstatSync(fd, { bigint: true });
+    return st.dev === BigInt(match[1]!) && st.ino === BigInt(match[2]!);
+  } catch {
+    return false;
+  }
+}
+
+/** Each line prefixed with `<priority>`. */
+export function withPriority(level: LogLevel, text: string): string {
+  return text.split('\n').map((line) => `<${PRIORITY[level]}>${line}`).join('\n');
+}
+
+const MESSAGE = Symbol.for('message');
+const LEVEL = Symbol.for('level');
+
+/** The Console transport's format under journald: its line prefixed with the priority of its level. */
+const journalPriority = winston.format((info) => {
+  const line = (info as Record<symbol, unknown>)[MESSAGE];
+  const level = (info as Record<symbol, unknown>)[LEVEL] as LogLevel;
+  if (typeof line === 'string' && level in PRIORITY) (info as Record<symbol, unknown>)[MESSAGE] = withPriority(level, line);
+  return info;
+});
+
+/**
+ * `journal`: prefix the stdout lines with their priorities; by default when stdout is the journal. The file, if any,
+ * gets the plain lines.
+ */
+export function createLogger(opts: { level: LogLevel; file?: string | null; journal?: boolean }): winston.Logger {
+  const journal = opts.journal ?? isJournalStream(1);
+  const transports: winston.transport[] = [new winston.transports.Console(journal ? { format: journalPriority() } : {})];
   if (opts.file) transports.push(new winston.transports.File({ filename: opts.file }));
   return winston.createLogger({
     level: opts.level,
     format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
     transports,
   });
+}
+
+/**
+ * A daemon's last words on stderr (why it could not start), at priority err in the journal when stderr is the
+ * journal, every line of them.
+ */
+export function reportError(text: string): void {
+  process.stderr.write(`${isJournalStream(2) ? withPriority('error', text) : text}\n`);
 }
 
 export function asLogFn(logger: winston.Logger): LogFn {

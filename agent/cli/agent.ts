@@ -1,6 +1,7 @@
 // `hanfs agent`: the daemon. The CLI only turns options into one options object and hands it over.
 import type { Command } from 'commander';
 import { ConfigurationError, runAgent } from '../daemon/run-agent.ts';
+import { reportError } from '../log.ts';
 import { DEFAULT_CONFIG } from './defaults.ts';
 import { EXIT } from './exit-codes.ts';
 
@@ -15,7 +16,7 @@ export function registerAgentCommand(program: Command): void {
       try {
         await runAgent({ config: opts.config, node: opts.node, dryRun: !!opts.dryRun });
       } catch (err) {
-        console.error(`hanfs agent: ${(err as Error).message}`);
+        reportError(`hanfs agent: ${(err as Error).message}`);
         process.exitCode = err instanceof ConfigurationError ? EXIT.config : 1;
       }
     });

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { formatConfigError } from '../../config/errors.ts';
 import { loadWatchConfig } from '../../config/watch-load.ts';
 import { askControl } from '../daemon/control-socket.ts';
+import { reportError } from '../log.ts';
 import { runWatch } from '../watch/run-watch.ts';
 import { EXIT } from './exit-codes.ts';
 
@@ -33,7 +34,7 @@ export function registerWatchCommand(program: Command): void {
         if (opts.status) console.log(JSON.stringify(await askStatus(opts), null, 2));
         else await runWatch({ config: opts.config, dryRun: !!opts.dryRun });
       } catch (err) {
-        console.error(`hanfs watch: ${(err as Error).message}`);
+        reportError(`hanfs watch: ${(err as Error).message}`);
         process.exitCode = 1;
       }
     });
@@ -43,7 +44,7 @@ export function registerWatchCommand(program: Command): void {
 async function configValid(file: string): Promise<boolean> {
   const loaded = await loadWatchConfig(file);
   if (loaded.ok) return true;
-  console.error(`hanfs watch: invalid configuration:\n${loaded.errors.map(formatConfigError).join('\n')}`);
+  reportError(`hanfs watch: invalid configuration:\n${loaded.errors.map(formatConfigError).join('\n')}`);
   process.exitCode = EXIT.config;
   return false;
 }
