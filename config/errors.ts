@@ -2,6 +2,7 @@
 // what was expected. Zod issue messages are phrased as expectations (see phraseExpectation).
 import { isMap, isNode, isScalar, isSeq, type Document, type LineCounter, type YAMLError } from 'yaml';
 import type { z } from 'zod';
+import { closest } from './suggest.ts';
 
 export type ConfigPath = readonly PropertyKey[];
 
@@ -13,13 +14,13 @@ interface FilePosition {
 export type ConfigError =
   | { kind: 'unreadable'; source: string; message: string }
   | ({ kind: 'syntax'; source: string; message: string } & FilePosition)
-  | ({ kind: 'invalid'; source: string; path: string; expected: string; found: string } & FilePosition);
+  | ({ kind: 'invalid'; source: string; path: string; expected: string; found: string; hint?: string } & FilePosition);
 
 export function formatConfigError(error: ConfigError): string {
   if (error.kind === 'unreadable') return `${error.source}: cannot read: ${error.message}`;
   const where = error.line === undefined ? error.source : `${error.source}:${error.line}:${error.column}`;
   if (error.kind === 'syntax') return `${where}: YAML syntax error: ${error.message}`;
-  return `${where}: ${error.path}: expected ${error.expected}, got ${error.found}`;
+  return `${where}: ${error.path}: expected ${error.expected}, got ${error.found}${error.hint ? `; ${error.hint}` : ''}`;
 }
 
 export function formatPath(path: ConfigPath): string {
@@ -70,32 +71,72 @@ export function invalidValueErrors(
   document: Document,
   lineCounter: LineCounter,
 ): ConfigError[] {
-  return issues
-    .flatMap(splitIssue)
-    .map(({ path, expected, found }) => ({ path, expected, found, offset: offsetOf(document.contents, path) }))
+  return withoutCascades(issues.flatMap(splitIssue))
+    .map((issue) => ({ ...issue, offset: offsetOf(document.contents, issue.path) }))
     .sort((a, b) => (a.offset ?? -1) - (b.offset ?? -1))
-    .map(({ path, expected, found, offset }) => ({
+    .map(({ path, expected, found, hint, offset }) => ({
       kind: 'invalid',
       source,
       path: formatPath(path),
       expected,
       found: renderValue(found),
+      ...(hint ? { hint } : {}),
       ...positionAt(lineCounter, offset),
     }));
 }
 
-// One error per unknown key, so each names its own path and line.
-function splitIssue(issue: z.core.$ZodIssue): { path: ConfigPath; expected: string; found: unknown }[] {
+interface SplitIssue {
+  path: ConfigPath;
+  expected: string;
+  found: unknown;
+  hint?: string;
+  /** For an unknown key: the known key it is probably a typo of. */
+  meant?: string;
+}
+
+// One error per unknown key, so each names its own path and line, with the known key it is probably a typo of.
+function splitIssue(issue: z.core.$ZodIssue): SplitIssue[] {
   switch (issue.code) {
     case 'unrecognized_keys': {
       const object = issue.input as Record<string, unknown>;
-      return issue.keys.map((key) => ({ path: [...issue.path, key], expected: issue.message, found: object[key] }));
+      const known = knownKeys(issue.message).filter((key) => !(key in object));
+      return issue.keys.map((key) => {
+        const meant = closest(key, known);
+        return { path: [...issue.path, key], expected: issue.message, found: object[key], ...(meant ? { meant, hint: `did you mean ${meant}?` } : {}) };
+      });
     }
     case 'invalid_key':
       return [{ path: issue.path, expected: issue.issues[0]?.message ?? issue.message, found: issue.input }];
+    case 'invalid_value': {
+      const meant = typeof issue.input === 'string'
+        ? closest(issue.input, issue.values.filter((value): value is string => typeof value === 'string'))
+        : undefined;
+      return [{ path: issue.path, expected: issue.message, found: issue.input, ...(meant ? { hint: `did you mean ${JSON.stringify(meant)}?` } : {}) }];
+    }
+    case 'custom': {
+      const hint = (issue.params as { hint?: unknown } | undefined)?.hint;
+      return [{ path: issue.path, expected: issue.message, found: issue.input, ...(typeof hint === 'string' ? { hint } : {}) }];
+    }
     default:
       return [{ path: issue.path, expected: issue.message, found: issue.input }];
   }
+}
+
+/** The keys a strict mapping knows, from its message "one of the known keys (a, b, c)" (config/schema.ts). */
+function knownKeys(message: string): string[] {
+  const list = /\(([^()]*)\)$/.exec(message)?.[1];
+  return list ? list.split(', ') : [];
+}
+
+// A mistyped key is one mistake, not two: the required key it was meant to be is then missing as well, and that
+// error only repeats the first.
+function withoutCascades(issues: SplitIssue[]): SplitIssue[] {
+  const meant = new Set(issues.flatMap((issue) => (issue.meant ? [pathKey([...issue.path.slice(0, -1), issue.meant])] : [])));
+  return issues.filter((issue) => issue.found !== undefined || !meant.has(pathKey(issue.path)));
+}
+
+function pathKey(path: ConfigPath): string {
+  return JSON.stringify(path.map(String));
 }
 
 function renderValue(value: unknown): string {
