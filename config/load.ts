@@ -4,6 +4,7 @@ import { hostname as machineHostname } from 'node:os';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { invalidValueErrors, phraseExpectation, syntaxErrors, type ConfigError } from './errors.ts';
+import { checkPairInput } from './input-rules.ts';
 import { pairConfigSchema, type NodeConfig, type PairConfig, type TimingConfig } from './schema.ts';
 import { checkWatchdogDevice } from './watchdog-device.ts';
 
@@ -20,7 +21,7 @@ export async function loadConfig(path: string): Promise<LoadResult> {
 }
 
 export function parseConfig(text: string, sourceName: string): LoadResult {
-  return parseYaml(text, sourceName, pairConfigSchema);
+  return parseYaml(text, sourceName, pairConfigSchema, checkPairInput);
 }
 
 /** The file's text, or the error that it cannot be read. */
@@ -32,16 +33,29 @@ export async function readConfigText(path: string): Promise<string | Loaded<neve
   }
 }
 
-/** YAML text checked against a schema, every error placed at its line and column in the text. */
-export function parseYaml<S extends z.ZodType>(text: string, sourceName: string, schema: S): Loaded<z.output<S>> {
+/**
+ * YAML text checked against a schema, and by `inputRules` as written (config/input-rules.ts), every error placed at
+ * its line and column in the text.
+ */
+export function parseYaml<S extends z.ZodType>(
+  text: string,
+  sourceName: string,
+  schema: S,
+  inputRules?: (input: unknown) => z.core.$ZodIssue[],
+): Loaded<z.output<S>> {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false });
   if (document.errors.length > 0) {
     return { ok: false, errors: syntaxErrors(document.errors, sourceName, lineCounter) };
   }
-  const result = schema.safeParse(document.toJS(), { reportInput: true, error: phraseExpectation });
-  if (result.success) return { ok: true, config: result.data };
-  return { ok: false, errors: invalidValueErrors(result.error.issues, sourceName, document, lineCounter) };
+  const input = document.toJS();
+  const result = schema.safeParse(input, { reportInput: true, error: phraseExpectation });
+  const schemaIssues = result.success ? [] : result.error.issues;
+  // A value the schema already refuses is not reported twice.
+  const refused = new Set(schemaIssues.map((issue) => issue.path.join('.')));
+  const inputIssues = (inputRules?.(input) ?? []).filter((issue) => !refused.has(issue.path.join('.')));
+  if (result.success && inputIssues.length === 0) return { ok: true, config: result.data };
+  return { ok: false, errors: invalidValueErrors([...schemaIssues, ...inputIssues], sourceName, document, lineCounter) };
 }
 
 export interface NamedNode {

@@ -32,6 +32,31 @@ export const profileCommands: Readonly<Record<NfsProfile, CommandTable>> = {
   },
 };
 
+/**
+ * The placeholders each command is run with: what the resource code passes to its template (agent/resources). A
+ * template may use these and no others; `hanfs config check` holds every configured template to them.
+ */
+export const commandPlaceholders: Readonly<Record<string, readonly string[]>> = {
+  addressAdd: ['address', 'ip', 'interface'],
+  addressDel: ['address', 'ip', 'interface'],
+  arpAnnounce: ['address', 'ip', 'interface'],
+  arpProbe: ['address', 'ip', 'interface'],
+  journalReplay: ['device', 'mountPoint', 'fsType'],
+  fsck: ['device', 'mountPoint', 'fsType'],
+  mount: ['device', 'mountPoint', 'fsType'],
+  umount: ['device', 'mountPoint', 'fsType'],
+  start: ['configFile', 'logFile', 'pidFile'],
+  reloadExports: ['pid'],
+  exportAdd: ['options', 'clients', 'path'],
+  exportRemove: ['options', 'clients', 'path'],
+  serverStart: [],
+  serverStop: [],
+  notify: ['address', 'ip'],
+};
+
+/** The placeholders of the fence command (agent/daemon/fence-command.ts): this node and the partner. */
+export const fencePlaceholders: readonly string[] = ['node', 'partner'];
+
 export function defaultCommands(profile: NfsProfile): CommandTable {
   return { ...commonCommands, ...profileCommands[profile] };
 }

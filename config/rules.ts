@@ -3,23 +3,29 @@
 import { posix } from 'node:path';
 import type { z } from 'zod';
 import { formatPath, type ConfigPath } from './errors.ts';
+import { ganeshaClientsProblem, knfsdClientProblem } from './clients.ts';
 import { addressOf, subnetOf } from './ipv4.ts';
-import { defaultCommands } from './profiles.ts';
+import { commandPlaceholders, defaultCommands, fencePlaceholders } from './profiles.ts';
+import { closest } from './suggest.ts';
 import { fenceMargin } from '../agent/core/lease.ts';
 import type { CoreTiming } from '../agent/core/types.ts';
+import { placeholderNames } from '../agent/exec/templates.ts';
 import type { NfsConfig, NodeConfig, PairConfig, TimingConfig } from './schema.ts';
 
-export type Report = (path: ConfigPath, expected: string, found: unknown) => void;
+/** One mistake: where, what was expected there, what was found, and what was probably meant ("did you mean X?"). */
+export type Report = (path: ConfigPath, expected: string, found: unknown, hint?: string) => void;
 type NodeEntry = readonly [name: string, node: NodeConfig];
 /** What the pairing of the networks needs of a node: also the shape of a pair described in a watcher's config. */
 type AddressedNode = readonly [name: string, node: { primary: { address: string }; secondary: { address: string } }];
 
 export function checkPairRules(config: PairConfig, ctx: z.core.$RefinementCtx<PairConfig>): void {
-  const report: Report = (path, expected, found) =>
-    ctx.addIssue({ code: 'custom', path: [...path], message: expected, input: found });
+  const report: Report = (path, expected, found, hint) =>
+    ctx.addIssue({ code: 'custom', path: [...path], message: expected, input: found, ...(hint ? { params: { hint } } : {}) });
   checkTiming(config.timing, report);
   checkWatchdog(config, report);
   checkCommandNames(config.nfs, report);
+  checkPlaceholders(config, report);
+  checkClients(config, report);
   checkNodes(Object.entries(config.nodes), report);
 }
 
@@ -81,8 +87,43 @@ function checkCommandNames(nfs: NfsConfig, report: Report): void {
   const known = Object.keys(defaultCommands(nfs.profile));
   for (const [name, argv] of Object.entries(nfs.commands)) {
     if (!known.includes(name)) {
-      report(['nfs', 'commands', name], `a command the ${nfs.profile} profile knows (${known.join(', ')})`, argv);
+      const meant = closest(name, known);
+      report(['nfs', 'commands', name], `a command the ${nfs.profile} profile knows (${known.join(', ')})`, argv, meant && `did you mean ${meant}?`);
     }
+  }
+}
+
+// A placeholder the agent does not fill in stops the command when it runs: at the agent's start (the fence command)
+// or in the middle of a takeover (an NFS or mount command). Each argument with one is reported once.
+function checkPlaceholders(config: PairConfig, report: Report): void {
+  const check = (path: ConfigPath, argv: readonly string[], what: string, known: readonly string[]): void => {
+    argv.forEach((arg, index) => {
+      const unknown = placeholderNames(arg).filter((name) => !known.includes(name));
+      if (unknown.length === 0) return;
+      const expected = known.length === 0
+        ? `no placeholders (${what} has none)`
+        : `only the placeholders of ${what} (${known.map((name) => `{${name}}`).join(', ')})`;
+      const meant = unknown.flatMap((name) => closest(name, known) ?? []);
+      report([...path, index], expected, arg, meant.length > 0 ? `did you mean ${meant.map((name) => `{${name}}`).join(' and ')}?` : undefined);
+    });
+  };
+  const known = defaultCommands(config.nfs.profile);
+  for (const [name, argv] of Object.entries(config.nfs.commands)) {
+    // An unknown command is checkCommandNames' error; its placeholders would only repeat it.
+    if (name in known) check(['nfs', 'commands', name], argv, `the ${name} command`, commandPlaceholders[name] ?? []);
+  }
+  if (config.fenceCommand) check(['fenceCommand'], config.fenceCommand, 'the fence command', fencePlaceholders);
+}
+
+// Ganesha takes a comma-separated list of clients; exportfs one client per export (CLIENT:PATH).
+function checkClients(config: PairConfig, report: Report): void {
+  const problemOf: (clients: string) => { expected: string; hint?: string } | null =
+    config.nfs.profile === 'ganesha' ? ganeshaClientsProblem : knfsdClientProblem;
+  for (const [name, node] of Object.entries(config.nodes)) {
+    node.exports.forEach((exported, index) => {
+      const problem = problemOf(exported.clients);
+      if (problem) report(['nodes', name, 'exports', index, 'clients'], problem.expected, exported.clients, problem.hint);
+    });
   }
 }
 

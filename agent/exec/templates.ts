@@ -5,6 +5,11 @@ import type { CommandResult } from '../ports.ts';
 
 const PLACEHOLDER = /\{([A-Za-z][A-Za-z0-9_]*)\}/g;
 
+/** The names of the {placeholders} in one argument of a template, in order. */
+export function placeholderNames(arg: string): string[] {
+  return [...arg.matchAll(PLACEHOLDER)].map((match) => match[1]!);
+}
+
 /** Replaces every {name} in each argument with values[name]; a name without a value is an Error naming it. */
 export function fillTemplate(argv: readonly string[], values: Readonly<Record<string, string>>): string[] {
   return argv.map((arg) =>

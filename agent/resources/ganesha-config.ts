@@ -2,6 +2,7 @@
 // address only, so that the survivor of a takeover runs two side by side, one per identity. What each block holds
 // was checked with Ganesha 4.3 (Debian 12) in the namespace lab.
 import { join } from 'node:path';
+import { clientEntries, ganeshaClientsProblem } from '../../config/clients.ts';
 import { addressOf } from '../../config/ipv4.ts';
 import type { ExportConfig, NfsConfig, NodeConfig } from '../../config/schema.ts';
 import type { GroupId } from '../core/types.ts';
@@ -45,12 +46,14 @@ function quoted(value: string): string {
   return `"${value}"`;
 }
 
-/** Client lists are bare tokens in Ganesha's syntax: hosts, addresses, networks, wildcards, @netgroups. */
+/**
+ * Client lists are bare tokens in Ganesha's syntax, separated by commas: hosts, addresses, networks, wildcards,
+ * @netgroups. `hanfs config check` holds the configuration to the same rule.
+ */
 function clientList(clients: string): string {
-  if (!/^[A-Za-z0-9.:/*?@_-]+$/.test(clients)) {
-    throw new Error(`clients ${JSON.stringify(clients)} cannot go into a Ganesha config (one host, network or wildcard expected)`);
-  }
-  return clients;
+  const problem = ganeshaClientsProblem(clients);
+  if (problem) throw new Error(`clients ${JSON.stringify(clients)} cannot go into a Ganesha config (expected ${problem.expected})`);
+  return clientEntries(clients).join(', ');
 }
 
 function block(name: string, lines: readonly string[]): string {
