@@ -35,8 +35,20 @@ export interface HeartbeatExtras {
   addresses: string[];
 }
 
-export type HeartbeatDropReason =
-  | 'truncated' | 'oversized' | 'magic' | 'version' | 'pair' | 'hmac' | 'malformed' | 'replay' | 'self';
+/**
+ * Why a packet was dropped. `signature`: a watcher's check of the sender's signature failed; `source`: not from the
+ * sender's own configured address on the network it arrived on; `jump`: a counter far past what the sender could have
+ * reached (a fence term jumping ahead, any counter near the top of its 32 bits).
+ */
+export const HEARTBEAT_DROP_REASONS = [
+  'truncated', 'oversized', 'magic', 'version', 'pair', 'hmac', 'signature', 'malformed', 'source', 'replay', 'jump', 'self',
+] as const;
+export type HeartbeatDropReason = (typeof HEARTBEAT_DROP_REASONS)[number];
+
+/** A count of zero for every reason: where drop counters start. */
+export function noDrops(): Record<HeartbeatDropReason, number> {
+  return Object.fromEntries(HEARTBEAT_DROP_REASONS.map((r) => [r, 0])) as Record<HeartbeatDropReason, number>;
+}
 
 /** One network's heartbeats so far: for status and metrics. */
 export interface NetworkTraffic {

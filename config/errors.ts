@@ -13,11 +13,13 @@ interface FilePosition {
 
 export type ConfigError =
   | { kind: 'unreadable'; source: string; message: string }
+  | { kind: 'unsafe'; source: string; message: string }
   | ({ kind: 'syntax'; source: string; message: string } & FilePosition)
   | ({ kind: 'invalid'; source: string; path: string; expected: string; found: string; hint?: string } & FilePosition);
 
 export function formatConfigError(error: ConfigError): string {
   if (error.kind === 'unreadable') return `${error.source}: cannot read: ${error.message}`;
+  if (error.kind === 'unsafe') return `${error.source}: ${error.message}`;
   const where = error.line === undefined ? error.source : `${error.source}:${error.line}:${error.column}`;
   if (error.kind === 'syntax') return `${where}: YAML syntax error: ${error.message}`;
   return `${where}: ${error.path}: expected ${error.expected}, got ${error.found}${error.hint ? `; ${error.hint}` : ''}`;

@@ -1,5 +1,5 @@
 // Reading the pair's config file and choosing which of its two nodes this machine is.
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { hostname as machineHostname } from 'node:os';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
@@ -24,12 +24,29 @@ export function parseConfig(text: string, sourceName: string): LoadResult {
   return parseYaml(text, sourceName, pairConfigSchema, checkPairInput);
 }
 
-/** The file's text, or the error that it cannot be read. */
+/**
+ * The file's text, or the error that it cannot be read or must not be trusted: the config names commands that run
+ * as root (the fence command, the NFS server's), so a file anyone but root may change is refused.
+ */
 export async function readConfigText(path: string): Promise<string | Loaded<never>> {
+  let file;
   try {
-    return await readFile(path, 'utf8');
+    file = await open(path, 'r');
   } catch (error) {
     return { ok: false, errors: [{ kind: 'unreadable', source: path, message: (error as Error).message }] };
+  }
+  try {
+    const st = await file.stat();
+    const mode = st.mode & 0o7777;
+    const unsafe = st.uid !== 0
+      ? `owned by uid ${st.uid}, must be owned by root`
+      : (mode & 0o022) !== 0 ? `mode 0${mode.toString(8)} lets ${mode & 0o002 ? 'anyone' : 'its group'} change it: chmod go-w` : null;
+    if (unsafe) return { ok: false, errors: [{ kind: 'unsafe', source: path, message: `refused: ${unsafe} (it names commands run as root)` }] };
+    return await file.readFile('utf8');
+  } catch (error) {
+    return { ok: false, errors: [{ kind: 'unreadable', source: path, message: (error as Error).message }] };
+  } finally {
+    await file.close();
   }
 }
 

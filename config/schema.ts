@@ -2,6 +2,7 @@
 // Error messages are phrased as what was expected; config/errors.ts adds the path and the value found.
 import { z } from 'zod';
 import cron from 'node-cron';
+import { PUBLIC_KEY_PATTERN } from '../agent/net/keys.ts';
 import { parseListen } from './listen.ts';
 import { defaultCommands, nfsProfiles } from './profiles.ts';
 import { checkPairRules } from './rules.ts';
@@ -100,8 +101,12 @@ const exportSchema = strictObject({
   squash: z.enum(['root', 'none']).default('root'),
 });
 
+// What `hanfs key generate` prints: the node's Ed25519 public key, with which client watchers check its heartbeats.
+export const publicKey = z.string().regex(PUBLIC_KEY_PATTERN, 'an Ed25519 public key as hanfs key generate prints it (43 characters of base64url)');
+
 const nodeSchema = strictObject({
   hostname: z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, 'a host name').optional(),
+  publicKey,
   primary: networkSchema,
   secondary: networkSchema,
   mailbox: absolutePath,
@@ -122,6 +127,8 @@ const nodesSchema = z.record(nodeName, nodeSchema).transform((nodes) =>
 const resolvedPairSchema = strictObject({
   pair: name,
   secretFile: absolutePath,
+  // This node's own Ed25519 key (hanfs key generate): each node has its own file at this path.
+  signingKeyFile: absolutePath.default('/etc/hanfs/signing.key'),
   heartbeatPort: z.int().min(1).max(65535).default(7405),
   reintegrate: z.enum(['manual', 'auto']).default('manual'),
   controlSocket: absolutePath.default('/run/hanfs/agent.sock'),

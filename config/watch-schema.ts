@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { ConfigPath } from './errors.ts';
 import { addressOf, subnetOf } from './ipv4.ts';
 import { checkNetworksPairUp, type Report } from './rules.ts';
-import { pairConfigSchema, strictObject, type NetworkConfig, type PairConfig } from './schema.ts';
+import { pairConfigSchema, publicKey, strictObject, type NetworkConfig, type PairConfig } from './schema.ts';
 
 const pairKeys = pairConfigSchema.shape;
 const pairNodes = pairKeys.nodes.in;
@@ -14,14 +14,15 @@ const networkSchema = pairNodes.valueType.shape.primary;
 const absolutePath = pairKeys.secretFile;
 const addressOnly = strictObject({ address: networkSchema.shape.address });
 
+// No secretFile: a watcher checks the servers' signatures with their public keys, and holds nothing that could
+// speak for a server (a pair file named in pairFiles may name the pair's secret: the watcher never reads it).
 const inlinePairSchema = strictObject({
   pair: pairKeys.pair,
-  secretFile: pairKeys.secretFile,
   heartbeatPort: pairKeys.heartbeatPort,
   // The pair's whole timing mapping, so that it can be copied from the pair's file; the watcher reads the
   // heartbeat interval and the misses that make a network silent.
   timing: pairKeys.timing,
-  nodes: z.record(pairNodes.keyType, strictObject({ primary: addressOnly, secondary: addressOnly })),
+  nodes: z.record(pairNodes.keyType, strictObject({ publicKey, primary: addressOnly, secondary: addressOnly })),
 });
 
 const watchFileSchema = strictObject({
@@ -42,12 +43,13 @@ export interface WatchedNode {
   name: string;
   primary: string;
   secondary: string;
+  /** Its Ed25519 public key, as the config holds it. */
+  publicKey: string;
 }
 
 /** What the watcher needs of a pair, whether it came from the pair's file or inline. */
 export interface WatchedPair {
   pair: string;
-  secretFile: string;
   heartbeatPort: number;
   heartbeatIntervalMs: number;
   missesBeforeSuspicion: number;
@@ -64,10 +66,11 @@ export interface WatchConfig {
 }
 
 export function watchedPair(p: PairConfig | InlinePair): WatchedPair {
-  const nodes = Object.entries(p.nodes).map(([name, n]) => ({ name, primary: n.primary.address, secondary: n.secondary.address }));
+  const nodes = Object.entries(p.nodes).map(([name, n]) => ({
+    name, primary: n.primary.address, secondary: n.secondary.address, publicKey: n.publicKey,
+  }));
   return {
     pair: p.pair,
-    secretFile: p.secretFile,
     heartbeatPort: p.heartbeatPort,
     heartbeatIntervalMs: p.timing.heartbeatIntervalMs,
     missesBeforeSuspicion: p.timing.missesBeforeSuspicion,

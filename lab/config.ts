@@ -1,6 +1,7 @@
 // The lab pair's configuration, one file per server: the same pair, except for the paths that two agents on one
 // host must not share (control socket, state directory, runtime directory).
 import { writeFileSync } from 'node:fs';
+import { generateSigningKey } from '../agent/net/keys.ts';
 import { mailboxOf } from './disks.ts';
 import { labPath, type LabState } from './state.ts';
 import { LAB_WATCHDOG_MS, watchdogDevice } from './watchdog-board.ts';
@@ -33,10 +34,24 @@ export function srvDir(prefix: string, server: Server): string {
   return labPath(prefix, `srv/${server}`);
 }
 
+export function signingKeyPath(prefix: string, server: Server): string {
+  return labPath(prefix, `${server}-signing.key`);
+}
+
+/** Each server's own signing key, as `hanfs key generate` makes it on a real server; returns their public keys. */
+export async function createSigningKeys(prefix: string): Promise<Record<Server, string>> {
+  const keys = await Promise.all(SERVERS.map((s) => generateSigningKey(signingKeyPath(prefix, s))));
+  return { server1: keys[0]!, server2: keys[1]! };
+}
+
 /** `timing` replaces the lab's (the benchmarks measure the agent at its defaults too: pass {}). */
-export function writeConfigs(state: LabState, reintegrate: 'manual' | 'auto', timing: Readonly<Record<string, number>> = LAB_TIMING): void {
+export function writeConfigs(
+  state: LabState, publicKeys: Record<Server, string>, reintegrate: 'manual' | 'auto',
+  timing: Readonly<Record<string, number>> = LAB_TIMING,
+): void {
   const p = state.prefix;
   const node = (s: Server, disk: string, pseudo: string) => `  ${s}:
+    publicKey: ${publicKeys[s]}
     primary: { interface: pri, address: ${SERVICE_ADDRESS[s]} }
     secondary: { interface: sec, address: ${SECONDARY_ADDRESS[s]} }
     mailbox: ${state.loops[mailboxOf(s)]}
@@ -47,6 +62,7 @@ export function writeConfigs(state: LabState, reintegrate: 'manual' | 'auto', ti
     writeFileSync(configPath(p, self), `# The namespace lab "${p}", as seen by ${self}'s agent (written by scripts/lab up).
 pair: lab
 secretFile: ${labPath(p, 'secret')}
+signingKeyFile: ${signingKeyPath(p, self)}
 # The lab's watchdog hardware: a file the agent pets, watched from outside the server (lab/watchdog-board.ts).
 watchdog: { device: ${watchdogDevice(p, self)}, timeoutMs: ${LAB_WATCHDOG_MS} }
 stateDir: ${labPath(p, `${self}-state`)}

@@ -1,12 +1,12 @@
 // An attacker (or a broken host) on both of the lab's networks, run in a lab node's network namespace by
 // lab/flood.ts: it records the servers' real heartbeat broadcasts for a while, then floods its targets with random
 // bytes, the "HNFS" magic followed by garbage, bit flips and truncations of real heartbeats, replays of them (on
-// their own network and on the other), and well-formed heartbeats signed with a wrong secret that say the sender
-// serves both service addresses. Stops after `packets` packets or `floodMs`, whichever comes first. Prints what it
+// their own network and on the other), and well-formed heartbeats made with a wrong secret and key that say the
+// sender serves both service addresses. Stops after `packets` packets or `floodMs`, whichever comes first. Prints what it
 // sent as one JSON line: { captured, sent: { kind: count }, durationMs }.
 //
 // argv[2]: JSON FloodOptions (lab/flood.ts)
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { encodeHeartbeat } from '../agent/net/heartbeat-codec.ts';
 import { bindSocket, closeSocket } from '../agent/net/heartbeat-socket.ts';
@@ -33,8 +33,11 @@ await Promise.all(listeners.map(closeSocket));
 if (captured.length === 0) throw new Error('no heartbeat captured');
 
 const prng = new Prng(2024);
-const wrongSecret = { pair: opts.pair, nodes: opts.nodes, secret: Buffer.from('not the secret of this pair, at all') };
-const kinds = {
+const wrongSecret = {
+  pair: opts.pair, nodes: opts.nodes, secret: Buffer.from('not the secret of this pair, at all'),
+  signingKey: generateKeyPairSync('ed25519').privateKey,
+};
+const kinds: Record<string, (net: string) => Buffer> = {
   garbage: () => randomBytes(prng.int(0, 600)),
   magic: () => Buffer.concat([Buffer.from('HNFS'), randomBytes(prng.int(0, 200))]),
   flipped: () => {
@@ -45,7 +48,7 @@ const kinds = {
   },
   truncated: () => prng.pick(captured).subarray(0, prng.int(0, 120)),
   replayed: () => prng.pick(captured),
-  forged: () => encodeHeartbeat(wrongSecret, heartbeat(opts.nodes[1], 2 ** 31, prng.int(1, 2 ** 31)), {
+  forged: (net) => encodeHeartbeat(wrongSecret, net, heartbeat(opts.nodes[1], 2 ** 30, prng.int(1, 2 ** 31)), {
     addresses: ['198.51.100.11', '203.0.113.12'],
   }),
 };
@@ -61,7 +64,7 @@ while (Date.now() < end && total < (opts.packets ?? Infinity)) {
     const [kind, make] = prng.pick(Object.entries(kinds));
     const net = prng.int(0, senders.length - 1);
     const target = prng.pick(opts.nets[net]!.targets);
-    round.push(new Promise((resolve) => senders[net]!.send(make(), opts.port, target, () => resolve())));
+    round.push(new Promise((resolve) => senders[net]!.send(make(opts.nets[net]!.net), opts.port, target, () => resolve())));
     sent[kind]!++;
   }
   await Promise.all(round);

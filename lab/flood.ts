@@ -15,8 +15,8 @@ export interface FloodOptions {
   /** Packets per round, and the pause between rounds (ms). */
   perRound: number;
   everyMs: number;
-  /** Per network: the flooder's address there (the source), its broadcast address, and where to send. */
-  nets: Array<{ from: string; broadcast: string; targets: string[] }>;
+  /** Per network: its name (the subnet), the flooder's address there (the source), its broadcast address, and where to send. */
+  nets: Array<{ net: string; from: string; broadcast: string; targets: string[] }>;
   pair: string;
   nodes: [string, string];
 }
@@ -39,8 +39,8 @@ export function floodHeartbeats(prefix: string, packets: number): Promise<FloodR
   return flood(prefix, 'client1', {
     port: 7405, captureMs: 1500, packets, perRound: 200, everyMs: 0, pair: 'lab', nodes: ['server1', 'server2'],
     nets: [
-      { from: '198.51.100.50', broadcast: '198.51.100.255', targets: ['198.51.100.11', '198.51.100.12', '198.51.100.255'] },
-      { from: '203.0.113.50', broadcast: '203.0.113.255', targets: ['203.0.113.12', '203.0.113.11', '203.0.113.255'] },
+      { net: '198.51.100.0/24', from: '198.51.100.50', broadcast: '198.51.100.255', targets: ['198.51.100.11', '198.51.100.12', '198.51.100.255'] },
+      { net: '203.0.113.0/24', from: '203.0.113.50', broadcast: '203.0.113.255', targets: ['203.0.113.12', '203.0.113.11', '203.0.113.255'] },
     ],
   });
 }

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { processAlive } from '../agent/sensors/process-alive.ts';
 import { boot, killAll } from './agents.ts';
-import { SERVERS, writeConfigs } from './config.ts';
+import { createSigningKeys, SERVERS, writeConfigs } from './config.ts';
 import { createDisks, destroyDisks } from './disks.ts';
 import { sh } from './exec.ts';
 import { stopGuests } from './guest/lifecycle.ts';
@@ -41,7 +41,7 @@ export async function labUp(prefix: string, opts: LabOptions): Promise<void> {
     await createDisks(state, opts.dataDiskMiB);
     for (const s of SERVERS) await createMountNs(prefix, s);
     writeFileSync(labPath(prefix, 'secret'), `${prefix}-lab-secret-${Date.now()}\n`, { mode: 0o600 });
-    writeConfigs(state, opts.reintegrate, opts.timing);
+    writeConfigs(state, await createSigningKeys(prefix), opts.reintegrate, opts.timing);
     await sh([process.execPath, `${ROOT}bin/hanfs`, 'disk', 'init', state.loops.mailbox!, '--pair', 'lab',
       '--nodes', SERVERS.join(','), '--secret-file', labPath(prefix, 'secret'), '--force']);
     if (opts.startServers) await opts.startServers(prefix);

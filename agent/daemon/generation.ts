@@ -1,9 +1,13 @@
-// The boot generation: a counter on local storage, one higher at every agent start, so that the partner takes our
-// heartbeats (whose sequence starts at 1 again) as news and not as replays. Written atomically.
+// The boot generation: a counter on local storage, higher at every agent start, so that the partner takes our
+// heartbeats (whose sequence starts at 1 again) as news and not as replays. Written atomically. It is at least the
+// seconds since 2024 by the wall clock: the partner keeps the newest generation it heard from us across its own
+// restarts (heard-mark.ts), and a node whose local storage was wiped must still come back above it.
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 
-export async function nextGeneration(stateDir: string, pair: string, node: string): Promise<number> {
+const GENERATION_EPOCH_MS = Date.UTC(2024, 0, 1);
+
+export async function nextGeneration(stateDir: string, pair: string, node: string, wallClockMs = Date.now): Promise<number> {
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
   const path = join(stateDir, `${pair}-${node}.generation`);
   let previous = 0;
@@ -13,7 +17,7 @@ export async function nextGeneration(stateDir: string, pair: string, node: strin
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   if (!Number.isSafeInteger(previous) || previous < 0) throw new Error(`${path}: not a generation number`);
-  const next = previous + 1;
+  const next = Math.max(previous + 1, Math.floor((wallClockMs() - GENERATION_EPOCH_MS) / 1000));
   const tmp = `${path}.tmp`;
   const f = await open(tmp, 'w', 0o600);
   try {

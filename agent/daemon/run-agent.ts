@@ -10,6 +10,8 @@ import { ProcessRunner } from '../exec/runner.ts';
 import { closeLogger, createLogger } from '../log.ts';
 import { UdpHeartbeats } from '../net/heartbeat-udp.ts';
 import { NetPingProber } from '../net/icmp.ts';
+import { HeardMark } from '../net/heard-mark.ts';
+import { loadSigningKey, publicKeyText } from '../net/keys.ts';
 import { loadSecret } from '../net/secret.ts';
 import type { FenceAction, LogFn } from '../ports.ts';
 import { DryRunResources } from '../resources/dry-run.ts';
@@ -54,7 +56,13 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   const log: LogFn = (level, message, fields) => logger.log(level, message, { node: view.self, ...fields });
   const clock = { now: () => performance.now() };
   const secret = await loadSecret(pair.secretFile);
+  const signingKey = await loadSigningKey(pair.signingKeyFile);
+  if (publicKeyText(signingKey) !== view.selfNode.publicKey) {
+    throw new ConfigurationError(`signing key file ${pair.signingKeyFile} is not the key of nodes.${view.self}.publicKey ` +
+      `(its public key is ${publicKeyText(signingKey)}): client watchers would drop every heartbeat of this node`);
+  }
   const generation = await nextGeneration(pair.stateDir, pair.pair, view.self);
+  const partnerMark = await HeardMark.open(pair.stateDir, pair.pair, view.partner, log);
   const mailbox = await DiskMailbox.open({
     device: view.selfNode.mailbox, selfIndex: view.selfIndex, secret, pairId: pair.pair, nodes: view.nodes, log,
   });
@@ -73,13 +81,14 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   const core = coreConfigFor(view);
   const t = pair.timing;
   const transport = new UdpHeartbeats({
-    ctx: { pair: pair.pair, nodes: view.nodes, secret },
+    ctx: { pair: pair.pair, nodes: view.nodes, secret, signingKey },
     selfIndex: view.selfIndex,
     port: pair.heartbeatPort,
     networks: view.networks,
     log,
     now: clock.now,
     onRtt: (net, ms) => metrics?.observeRtt(net, ms),
+    partnerMark,
   });
   const notify = await SdNotify.fromEnv(process.env, log);
 

@@ -1,12 +1,16 @@
-// The heartbeat on the wire: a compact binary packet, signed with the pair's shared secret so that nobody else on
-// the network can make a node believe its partner is alive, fenced, or asking for anything.
+// The heartbeat on the wire: a compact binary packet with two proofs of origin. The HMAC, keyed with the pair's
+// shared secret, is what the partner checks: nobody but the two servers can make it, so nobody else on the network
+// can make a node believe its partner is alive, fenced, or asking for anything. The Ed25519 signature, by the
+// sending server's own key, is what client watchers check with the servers' public keys: they can verify a
+// heartbeat, never make one. Both cover the network the packet is sent on (its subnet, e.g. "198.51.100.0/24"),
+// which is not in the packet: a heartbeat carried from one network onto the other does not verify there.
 //
 // Big-endian throughout; n is the pair id's length, k the number of addresses, b = 6 + n where the heartbeat starts.
 //
 // | offset   | size | field                                                                                  |
 // | -------- | ---- | -------------------------------------------------------------------------------------- |
 // | 0        | 4    | magic "HNFS"                                                                           |
-// | 4        | 1    | version, 2                                                                             |
+// | 4        | 1    | version, 3                                                                             |
 // | 5        | 1    | n: length of the pair id in bytes, 1..32                                               |
 // | 6        | n    | pair id, UTF-8                                                                         |
 // |          |      | Heartbeat                                                                              |
@@ -45,21 +49,34 @@
 // |          |      | unknown, and always without an echo (the partner subtracts it to get a round trip)     |
 // | b+90     | 1    | k: number of addresses                                                                 |
 // | b+91     | 4k   | addresses, IPv4, 4 bytes each                                                          |
-// | b+91+4k  | 32   | HMAC-SHA256, keyed with the shared secret, of every byte before it                     |
+// | b+91+4k  | 32   | HMAC-SHA256, keyed with the shared secret, of N followed by every byte before it       |
+// | b+123+4k | 64   | Ed25519 signature by the sender's signing key of N followed by every byte before the   |
+// |          |      | HMAC                                                                                   |
 //
-// So a packet is 129 + n + 4k bytes: 136 for pair "lab" with one address, at most 512 (MAX_PACKET_BYTES).
-// Absent fences and echoes are all zeros, so that each heartbeat has exactly one encoding.
-// Version 2 added maintenance and the echo's hold time.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+// N is the network's name: one byte of length, then the subnet in UTF-8. So a packet is 193 + n + 4k bytes: 200
+// for pair "lab" with one address, at most 512 (MAX_PACKET_BYTES). Absent fences and echoes are all zeros, so that
+// each heartbeat has exactly one encoding. Version 2 added maintenance and the echo's hold time; version 3 the
+// network in the HMAC, and the signature.
+import { createHmac, sign, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
 import { isIPv4 } from 'node:net';
-import type { Heartbeat, NodeId, Phase, StatusRecord } from '../core/types.ts';
+import type { Heartbeat, NetId, NodeId, Phase, StatusRecord } from '../core/types.ts';
 import type { HeartbeatDropReason, HeartbeatExtras } from '../ports.ts';
 
-export interface HeartbeatContext {
+export interface PairIdentity {
   pair: string;
   /** The pair's nodes in config order: a node travels as its index here. */
   nodes: [NodeId, NodeId];
+}
+
+/** What a server knows: the pair's secret, to check its partner's heartbeats, and its own key, to sign its own. */
+export interface HeartbeatContext extends PairIdentity {
   secret: Buffer;
+  signingKey: KeyObject;
+}
+
+/** What a client watcher knows: each server's public key, in the order of `nodes`. */
+export interface WatcherContext extends PairIdentity {
+  publicKeys: [KeyObject, KeyObject];
 }
 
 /** What the transport adds to the extras: how long this node held the heartbeat it echoes, in ms (null: unknown). */
@@ -73,7 +90,7 @@ export type DecodedHeartbeat =
 
 export const MAX_PACKET_BYTES = 512;
 const MAGIC = Buffer.from('HNFS', 'latin1');
-const VERSION = 2;
+const VERSION = 3;
 const MAX_PAIR_BYTES = 32;
 const HEADER_BYTES = 6;
 const BODY_BYTES = 86;
@@ -82,6 +99,8 @@ const HELD_UNKNOWN = 0xffffffff;
 const ADDRESS_COUNT_BYTES = 1;
 const ADDRESS_BYTES = 4;
 const MAC_BYTES = 32;
+const SIGNATURE_BYTES = 64;
+const PROOF_BYTES = MAC_BYTES + SIGNATURE_BYTES;
 
 // Wire codes: a phase's code is its index here, so new phases go at the end, never in between.
 const PHASE_CODES = [
@@ -92,13 +111,16 @@ const PHASE_CODES = [
 type MustBeNever<T extends never> = T;
 type PhasesWithoutACode = MustBeNever<Exclude<Phase, (typeof PHASE_CODES)[number]>>;
 
-export function encodeHeartbeat(ctx: HeartbeatContext, hb: Heartbeat, extras: HeartbeatExtras & { echoHeldMs?: number | null }): Buffer {
+/** The packet for network `net`: each network gets its own, since the proofs cover the network. */
+export function encodeHeartbeat(
+  ctx: HeartbeatContext, net: NetId, hb: Heartbeat, extras: HeartbeatExtras & { echoHeldMs?: number | null },
+): Buffer {
   const pair = Buffer.from(ctx.pair, 'utf8');
   if (pair.length < 1 || pair.length > MAX_PAIR_BYTES) {
     throw new RangeError(`heartbeat pair id "${ctx.pair}": expected 1 to ${MAX_PAIR_BYTES} bytes`);
   }
   const size = HEADER_BYTES + pair.length + BODY_BYTES + HELD_BYTES + ADDRESS_COUNT_BYTES
-    + ADDRESS_BYTES * extras.addresses.length + MAC_BYTES;
+    + ADDRESS_BYTES * extras.addresses.length + PROOF_BYTES;
   if (size > MAX_PACKET_BYTES) {
     throw new RangeError(`heartbeat of ${size} bytes (${extras.addresses.length} addresses): at most ${MAX_PACKET_BYTES}`);
   }
@@ -111,12 +133,45 @@ export function encodeHeartbeat(ctx: HeartbeatContext, hb: Heartbeat, extras: He
   w.u32('echo held', heldMicros(hb.echo === null ? null : extras.echoHeldMs ?? null));
   w.u8('address count', extras.addresses.length);
   for (const address of extras.addresses) w.bytes(ipv4Bytes(address));
-  w.bytes(mac(ctx.secret, w.written()));
+  const label = netLabel(net);
+  const body = Buffer.from(w.written());
+  w.bytes(mac(ctx.secret, label, body));
+  w.bytes(sign(null, Buffer.concat([label, body]), ctx.signingKey));
   return w.buffer;
 }
 
-/** Never throws: whatever arrives, the answer is a heartbeat or the reason to drop the packet. */
-export function decodeHeartbeat(ctx: HeartbeatContext, buf: Buffer): DecodedHeartbeat {
+/**
+ * A server's check of its partner's packet, arrived on network `net`: the pair's MAC must hold. Never throws:
+ * whatever arrives, the answer is a heartbeat or the reason to drop the packet.
+ */
+export function decodeHeartbeat(ctx: PairIdentity & { secret: Buffer }, buf: Buffer, net: NetId): DecodedHeartbeat {
+  const framed = frame(ctx, buf);
+  if (!framed.ok) return framed;
+  // Nothing past the header is looked at before the MAC holds: the parser only ever sees the partner's own bytes.
+  const { bodyStart, body } = framed;
+  if (!timingSafeEqual(mac(ctx.secret, netLabel(net), body), buf.subarray(body.length, body.length + MAC_BYTES))) {
+    return drop('hmac');
+  }
+  return parse(buf, bodyStart, body.length, ctx.nodes);
+}
+
+/**
+ * A client watcher's check of a server's packet, arrived on network `net`: the signature of the server it names must
+ * hold (the MAC, which the watcher cannot check, is never trusted by it). Never throws.
+ */
+export function decodeSignedHeartbeat(ctx: WatcherContext, buf: Buffer, net: NetId): DecodedHeartbeat {
+  const framed = frame(ctx, buf);
+  if (!framed.ok) return framed;
+  const { bodyStart, body } = framed;
+  const key = ctx.publicKeys[buf[bodyStart]!];
+  if (!key) return drop('malformed');
+  const signature = buf.subarray(body.length + MAC_BYTES);
+  if (!verify(null, Buffer.concat([netLabel(net), body]), key, signature)) return drop('signature');
+  return parse(buf, bodyStart, body.length, ctx.nodes);
+}
+
+/** The header checked, and the signed body (every byte before the proofs) found. */
+function frame(ctx: PairIdentity, buf: Buffer): { ok: true; bodyStart: number; body: Buffer } | { ok: false; reason: HeartbeatDropReason } {
   if (buf.length > MAX_PACKET_BYTES) return drop('oversized');
   if (buf.length < HEADER_BYTES) return drop('truncated');
   if (!buf.subarray(0, MAGIC.length).equals(MAGIC)) return drop('magic');
@@ -124,13 +179,14 @@ export function decodeHeartbeat(ctx: HeartbeatContext, buf: Buffer): DecodedHear
   const bodyStart = HEADER_BYTES + buf[5]!;
   if (buf.length < bodyStart) return drop('truncated');
   if (!buf.subarray(HEADER_BYTES, bodyStart).equals(Buffer.from(ctx.pair, 'utf8'))) return drop('pair');
-  if (buf.length < bodyStart + BODY_BYTES + HELD_BYTES + ADDRESS_COUNT_BYTES + MAC_BYTES) return drop('truncated');
-  // Nothing past the header is looked at before the MAC holds: the parser only ever sees the partner's own bytes.
-  const macStart = buf.length - MAC_BYTES;
-  if (!timingSafeEqual(mac(ctx.secret, buf.subarray(0, macStart)), buf.subarray(macStart))) return drop('hmac');
-  const r = new Reader(buf, bodyStart, macStart);
+  if (buf.length < bodyStart + BODY_BYTES + HELD_BYTES + ADDRESS_COUNT_BYTES + PROOF_BYTES) return drop('truncated');
+  return { ok: true, bodyStart, body: buf.subarray(0, buf.length - PROOF_BYTES) };
+}
+
+function parse(buf: Buffer, bodyStart: number, bodyEnd: number, nodes: readonly NodeId[]): DecodedHeartbeat {
+  const r = new Reader(buf, bodyStart, bodyEnd);
   try {
-    const hb = readHeartbeat(r, ctx.nodes);
+    const hb = readHeartbeat(r, nodes);
     const extras = readExtras(r, hb.echo !== null);
     return { ok: true, hb, extras };
   } catch (err) {
@@ -139,7 +195,13 @@ export function decodeHeartbeat(ctx: HeartbeatContext, buf: Buffer): DecodedHear
   }
 }
 
-function drop(reason: HeartbeatDropReason): DecodedHeartbeat {
+function netLabel(net: NetId): Buffer {
+  const name = Buffer.from(net, 'utf8');
+  if (name.length > 0xff) throw new RangeError(`network name "${net}": at most 255 bytes`);
+  return Buffer.concat([Buffer.of(name.length), name]);
+}
+
+function drop(reason: HeartbeatDropReason): { ok: false; reason: HeartbeatDropReason } {
   return { ok: false, reason };
 }
 
@@ -150,8 +212,8 @@ function heldMicros(ms: number | null): number {
   return us < HELD_UNKNOWN ? us : HELD_UNKNOWN;
 }
 
-function mac(secret: Buffer, data: Buffer): Buffer {
-  return createHmac('sha256', secret).update(data).digest();
+function mac(secret: Buffer, label: Buffer, body: Buffer): Buffer {
+  return createHmac('sha256', secret).update(label).update(body).digest();
 }
 
 function writeHeartbeat(w: Writer, nodes: readonly NodeId[], hb: Heartbeat): void {

@@ -13,7 +13,7 @@ import type { Heartbeat, NetId, NodeId } from '../core/types.ts';
  */
 export type Freshness = 'fresh' | 'duplicate' | 'late' | 'replay';
 
-interface Mark {
+export interface Mark {
   gen: number;
   seq: number;
 }
@@ -29,6 +29,14 @@ const newer = (a: Mark, b: Mark | undefined) => !b || a.gen > b.gen || (a.gen ==
 
 export class ReplayGuard {
   private readonly newest = new Map<NodeId, Newest>();
+
+  /**
+   * Starts from a mark kept by a previous run: nothing of `from`'s up to it is news on any network, so packets
+   * captured before a restart are replays after it too.
+   */
+  seed(from: NodeId, mark: Mark, nets: readonly NetId[]): void {
+    this.newest.set(from, { ...mark, nets: new Set(nets), perNet: new Map(nets.map((n) => [n, mark])) });
+  }
 
   /** Judges an authentic heartbeat arriving on `net`, and remembers it when fresh. */
   check(net: NetId, hb: Pick<Heartbeat, 'from' | 'gen' | 'seq'>): Freshness {

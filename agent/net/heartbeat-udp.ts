@@ -1,15 +1,16 @@
-// Heartbeats over UDP on both networks: the agent's HeartbeatTransport. Every packet is checked here (MAC, pair,
-// sender, freshness) before the core sees it, so a forged, foreign, stale or garbled packet can never count as the
-// partner being alive.
+// Heartbeats over UDP on both networks: the agent's HeartbeatTransport. Every packet is checked here (source
+// address, MAC over the network it came in on, pair, sender, counters, freshness) before the core sees it, so a
+// forged, foreign, relayed, stale or garbled packet can never count as the partner being alive, or ask anything.
 import { createSocket, type Socket } from 'node:dgram';
 import { inSubnet } from '../../config/ipv4.ts';
 import type { Heartbeat, NetId } from '../core/types.ts';
-import type {
-  HeartbeatDropReason, HeartbeatExtras, HeartbeatTransport, NetworkEndpoint, NetworkTraffic,
+import {
+  noDrops, type HeartbeatDropReason, type HeartbeatExtras, type HeartbeatTransport, type NetworkEndpoint, type NetworkTraffic,
 } from '../ports.ts';
+import { CounterBounds } from './heartbeat-bounds.ts';
 import { decodeHeartbeat, encodeHeartbeat, type HeartbeatContext, type WireExtras } from './heartbeat-codec.ts';
 import { ThrottledLog, type HeartbeatLog } from './heartbeat-log.ts';
-import { ReplayGuard } from './heartbeat-replay.ts';
+import { ReplayGuard, type Mark } from './heartbeat-replay.ts';
 import { RttMeter } from './heartbeat-rtt.ts';
 import { NetworkSender } from './heartbeat-sender.ts';
 import { bindSocket, closeSocket, errorCode } from './heartbeat-socket.ts';
@@ -28,6 +29,11 @@ export interface UdpHeartbeatsOptions {
   now: () => number;
   /** Each round trip measured, for metrics: called on the receive path, so it must be cheap. */
   onRtt?: (net: NetId, ms: number) => void;
+  /**
+   * The partner's newest heartbeat as a previous run recorded it (replays of anything up to it are refused), and
+   * where each fresh one is reported so that the next run can do the same (heard-mark.ts).
+   */
+  partnerMark?: { initial: Mark | null; heard(mark: Mark, now: number): void };
 }
 
 type OnHeartbeat = (net: NetId, hb: Heartbeat, extras: HeartbeatExtras) => void;
@@ -37,11 +43,10 @@ export class UdpHeartbeats implements HeartbeatTransport {
   private readonly problems: ThrottledLog;
   private readonly senders: NetworkSender[];
   private readonly guard = new ReplayGuard();
+  private readonly bounds = new CounterBounds();
   private readonly rtt = new RttMeter();
   private readonly counts: Record<NetId, { sent: number; received: number }>;
-  private readonly dropped: Record<HeartbeatDropReason, number> = {
-    truncated: 0, oversized: 0, magic: 0, version: 0, pair: 0, hmac: 0, malformed: 0, replay: 0, self: 0,
-  };
+  private readonly dropped = noDrops();
   private receiver: Socket | null = null;
   private onHeartbeat: OnHeartbeat | null = null;
 
@@ -51,6 +56,8 @@ export class UdpHeartbeats implements HeartbeatTransport {
     const partnerPort = opts.partnerPort ?? opts.port;
     this.senders = opts.networks.map((network) => new NetworkSender(network, partnerPort, this.problems));
     this.counts = Object.fromEntries(opts.networks.map((n) => [n.net, { sent: 0, received: 0 }]));
+    const mark = opts.partnerMark?.initial;
+    if (mark) this.guard.seed(opts.ctx.nodes[1 - opts.selfIndex]!, mark, opts.networks.map((n) => n.net));
   }
 
   /** Rejects if the receiving port cannot be bound; a sender whose address is missing retries on its own. */
@@ -77,16 +84,18 @@ export class UdpHeartbeats implements HeartbeatTransport {
   /** Never throws: a heartbeat that cannot be encoded or sent is logged, and the next one tries again. */
   send(hb: Heartbeat, extras: HeartbeatExtras): void {
     const now = this.opts.now();
-    let packet: Buffer;
-    try {
-      packet = encodeHeartbeat(this.opts.ctx, hb, { ...extras, echoHeldMs: this.rtt.heldFor(hb.echo, now) });
-    } catch (err) {
-      this.problems.note('encode', 'error', 'cannot encode a heartbeat', { error: errorCode(err) });
-      return;
-    }
+    const wire = { ...extras, echoHeldMs: this.rtt.heldFor(hb.echo, now) };
     this.rtt.sent(hb.gen, hb.seq, now);
     for (let i = 0; i < this.senders.length; i++) {
-      if (this.senders[i]!.send(packet)) this.counts[this.opts.networks[i]!.net]!.sent++;
+      const { net } = this.opts.networks[i]!;
+      let packet: Buffer;
+      try {
+        packet = encodeHeartbeat(this.opts.ctx, net, hb, wire);
+      } catch (err) {
+        this.problems.note('encode', 'error', 'cannot encode a heartbeat', { error: errorCode(err) });
+        return;
+      }
+      if (this.senders[i]!.send(packet)) this.counts[net]!.sent++;
     }
   }
 
@@ -109,20 +118,26 @@ export class UdpHeartbeats implements HeartbeatTransport {
   }
 
   private receive(packet: Buffer, source: string): void {
+    // Our own broadcasts come back to us, which is no fault.
+    if (this.isOwnAddress(source)) return;
     const network = this.opts.networks.find((n) => inSubnet(source, `${n.localAddress}/${n.prefix}`));
     if (!network) return this.drop('malformed', source);
-    const decoded = decodeHeartbeat(this.opts.ctx, packet);
+    // The partner sends from its own address on each network, and from nowhere else: a client relaying or
+    // replaying a packet sends from its own.
+    if (source !== network.partnerAddress) return this.drop('source', source);
+    const decoded = decodeHeartbeat(this.opts.ctx, packet, network.net);
     if (!decoded.ok) return this.drop(decoded.reason, source);
     const { hb, extras } = decoded;
-    if (hb.from === this.self) {
-      // Our own broadcasts come back to us, which is no fault. The same from another address is a partner that
-      // takes itself for us (started with the wrong --node, or two pairs sharing one secret and pair id).
-      if (!this.isOwnAddress(source)) this.drop('self', source);
-      return;
-    }
+    // The partner's address with our name: a partner that takes itself for us (started with the wrong --node).
+    if (hb.from === this.self) return this.drop('self', source);
+    // Before the replay guard, which would otherwise take the refused packet's sequence number as used.
+    const outOfBounds = this.bounds.check(hb);
+    if (outOfBounds) return this.drop('jump', source, outOfBounds);
     const freshness = this.guard.check(network.net, hb);
     if (freshness === 'replay') return this.drop('replay', source);
     if (freshness === 'duplicate' || freshness === 'late') return;
+    this.bounds.accepted(hb);
+    this.opts.partnerMark?.heard({ gen: hb.gen, seq: hb.seq }, this.opts.now());
     this.deliver(network.net, hb, extras);
   }
 
@@ -144,9 +159,9 @@ export class UdpHeartbeats implements HeartbeatTransport {
     }
   }
 
-  private drop(reason: HeartbeatDropReason, source: string): void {
+  private drop(reason: HeartbeatDropReason, source: string, detail?: string): void {
     this.dropped[reason]++;
-    this.problems.note(`drop:${reason}`, 'warn', `dropped heartbeat packets (${reason})`, { reason, source });
+    this.problems.note(`drop:${reason}`, 'warn', `dropped heartbeat packets (${reason})`, { reason, source, ...(detail ? { detail } : {}) });
   }
 
   private isOwnAddress(address: string): boolean {

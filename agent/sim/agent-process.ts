@@ -5,9 +5,9 @@ import { Controller, controllerTickMs } from '../daemon/controller.ts';
 import { DeviceWatchdog, NoWatchdog, watchdogPetMs } from '../daemon/watchdog.ts';
 import type { NodeState } from '../core/state.ts';
 import type { GroupId, Heartbeat, MailboxView, NetId, ResourceKind } from '../core/types.ts';
-import type {
-  Clock, HeartbeatExtras, HeartbeatTransport, IcmpProber, LogFn, Mailbox, MailboxWrite, ResourceDriver, Scheduler,
-  Watchdog, WatchdogDevice,
+import {
+  noDrops, type Clock, type HeartbeatExtras, type HeartbeatTransport, type IcmpProber, type LogFn, type Mailbox,
+  type MailboxWrite, type ResourceDriver, type Scheduler, type Watchdog, type WatchdogDevice,
 } from '../ports.ts';
 import { Future } from './future.ts';
 import type { Machine, World } from './world.ts';
@@ -120,7 +120,7 @@ export class SimAgent {
       send: (hb) => {
         for (let net = 0; net < SIM_NETS.length; net++) w.send(m.idx, w.other(m.idx).idx, net, { type: 'hb', hb });
       },
-      drops: () => ({ truncated: 0, oversized: 0, magic: 0, version: 0, pair: 0, hmac: 0, malformed: 0, replay: 0, self: 0 }),
+      drops: () => noDrops(),
       traffic: () => ({}),
       close: () => {
         this.onHeartbeat = null;

@@ -1,7 +1,7 @@
 // The watcher's controller: owns the clock and the tick timer, feeds what the listener and the route table report
 // to the core, and carries out the core's effects through them. Every decision is the core's.
-import type { Clock, LogFn } from '../ports.ts';
-import type { HeartbeatSource, WatchDropReason } from './listener.ts';
+import type { Clock, HeartbeatDropReason, LogFn } from '../ports.ts';
+import type { HeartbeatSource } from './listener.ts';
 import type { RouteTable } from './route-table.ts';
 import { watchStatus, type WatchStatus } from './status.ts';
 import { initialWatchState, step } from './step.ts';
@@ -34,7 +34,7 @@ export class WatchController {
     this.timer = setInterval(() => this.dispatch({ type: 'tick' }), d.tickMs);
   }
 
-  status(): WatchStatus & { drops: Record<WatchDropReason, number> } {
+  status(): WatchStatus & { drops: Record<HeartbeatDropReason, number> } {
     if (!this.state) throw new Error('the watcher has not started');
     return { ...watchStatus(this.d.core, this.state, this.d.clock.now()), drops: this.d.listener.drops() };
   }

@@ -1,22 +1,19 @@
 // The watcher's ears: the servers' heartbeat broadcasts on each of this client's networks. One socket per network
 // and port, bound to that network's broadcast address, so that the network a heartbeat counts for is the one it
-// arrived on. Every packet is checked before the core hears of it: the pair's MAC (the agent's codec), its sender's
-// own address on that network as source (a heartbeat carried over from another network is not this network's),
-// and freshness (the agent's replay guard, one per pair). Anything else is counted, logged at most once per reason
+// arrived on. Every packet is checked before the core hears of it: its sender's own address on that network as
+// source, the sender's signature over the packet and that network (the agent's codec, with the servers' public
+// keys: a watcher holds no key that could make a heartbeat), and freshness (the agent's replay guard, one per pair). Anything else is counted, logged at most once per reason
 // per 10 s, and dropped: a flood of garbage costs a decode each and changes nothing.
 import { createSocket, type Socket } from 'node:dgram';
 import type { NetId, NodeId } from '../core/types.ts';
-import { decodeHeartbeat, type DecodedHeartbeat, type HeartbeatContext } from '../net/heartbeat-codec.ts';
+import { decodeSignedHeartbeat, type DecodedHeartbeat, type WatcherContext } from '../net/heartbeat-codec.ts';
 import { ThrottledLog, type HeartbeatLog } from '../net/heartbeat-log.ts';
 import { ReplayGuard } from '../net/heartbeat-replay.ts';
 import { bindSocket, closeSocket, errorCode } from '../net/heartbeat-socket.ts';
-import type { HeartbeatDropReason } from '../ports.ts';
-
-/** Why a packet was dropped: the codec's reasons, and a source that is not its sender's own address there. */
-export type WatchDropReason = HeartbeatDropReason | 'source';
+import { noDrops, type HeartbeatDropReason } from '../ports.ts';
 
 export interface ListenedPair {
-  ctx: HeartbeatContext;
+  ctx: WatcherContext;
   port: number;
   /** Each node's own address on each network: the only source its heartbeats there can have. */
   sources: Record<NodeId, Record<NetId, string>>;
@@ -35,16 +32,14 @@ export type OnWatchedHeartbeat = (pair: string, node: NodeId, net: NetId, addres
 export interface HeartbeatSource {
   /** Binds every socket, or rejects (and binds none) if one cannot be bound. */
   start(onHeartbeat: OnWatchedHeartbeat): Promise<void>;
-  drops(): Record<WatchDropReason, number>;
+  drops(): Record<HeartbeatDropReason, number>;
   close(): Promise<void>;
 }
 
 export class HeartbeatListener implements HeartbeatSource {
   private readonly problems: ThrottledLog;
   private readonly guards = new Map<string, ReplayGuard>();
-  private readonly dropped: Record<WatchDropReason, number> = {
-    truncated: 0, oversized: 0, magic: 0, version: 0, pair: 0, hmac: 0, malformed: 0, replay: 0, self: 0, source: 0,
-  };
+  private readonly dropped = noDrops();
   private sockets: Socket[] = [];
   private onHeartbeat: OnWatchedHeartbeat | null = null;
 
@@ -67,7 +62,7 @@ export class HeartbeatListener implements HeartbeatSource {
     }
   }
 
-  drops(): Record<WatchDropReason, number> {
+  drops(): Record<HeartbeatDropReason, number> {
     return { ...this.dropped };
   }
 
@@ -99,7 +94,7 @@ export class HeartbeatListener implements HeartbeatSource {
     // The pair id comes before the MAC: only the pair it names computes one.
     for (const candidate of this.opts.pairs) {
       if (candidate.port !== port) continue;
-      decoded = decodeHeartbeat(candidate.ctx, packet);
+      decoded = decodeSignedHeartbeat(candidate.ctx, packet, net);
       pair = candidate;
       if (decoded.ok || decoded.reason !== 'pair') break;
     }
@@ -119,7 +114,7 @@ export class HeartbeatListener implements HeartbeatSource {
     }
   }
 
-  private drop(reason: WatchDropReason, source: string, net: NetId): void {
+  private drop(reason: HeartbeatDropReason, source: string, net: NetId): void {
     this.dropped[reason]++;
     this.problems.note(`drop:${reason}`, 'warn', `dropped heartbeat packets (${reason})`, { reason, source, net });
   }

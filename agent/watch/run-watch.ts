@@ -10,7 +10,7 @@ import { listenControl } from '../daemon/control-socket.ts';
 import { onShutdownSignals } from '../daemon/signals.ts';
 import { ProcessRunner } from '../exec/runner.ts';
 import { asLogFn, closeLogger, createLogger } from '../log.ts';
-import { loadSecret } from '../net/secret.ts';
+import { publicKeyFromText } from '../net/keys.ts';
 import { WatchController } from './controller.ts';
 import { HeartbeatListener } from './listener.ts';
 import { IpRouteTable } from './route-table.ts';
@@ -32,7 +32,6 @@ export async function runWatch(opts: WatchOptions): Promise<void> {
     throw new Error(`no interface of this machine has an address on the pairs' networks (${subnets.join(', ')})`);
   }
   const setup = watchSetup(config, networks);
-  const secrets = await Promise.all(config.pairs.map((p) => loadSecret(p.secretFile)));
   const logger = createLogger({ level: config.log.level, file: config.log.file });
   const log = asLogFn(logger);
   const clock = { now: () => performance.now() };
@@ -43,8 +42,12 @@ export async function runWatch(opts: WatchOptions): Promise<void> {
     core: setup.core,
     clock,
     listener: new HeartbeatListener({
-      pairs: setup.pairs.map(({ pair, sources }, i) => ({
-        ctx: { pair: pair.pair, nodes: [pair.nodes[0].name, pair.nodes[1].name], secret: secrets[i]! },
+      pairs: setup.pairs.map(({ pair, sources }) => ({
+        ctx: {
+          pair: pair.pair,
+          nodes: [pair.nodes[0].name, pair.nodes[1].name],
+          publicKeys: [publicKeyFromText(pair.nodes[0].publicKey), publicKeyFromText(pair.nodes[1].publicKey)],
+        },
         port: pair.heartbeatPort,
         sources,
       })),

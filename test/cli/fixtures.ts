@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { ControlHandler } from '../../agent/daemon/control-socket.ts';
 import { listenControl } from '../../agent/daemon/control-socket.ts';
 import { buildStatus, type AgentStatus } from '../../agent/daemon/status.ts';
+import { noDrops } from '../../agent/ports.ts';
 import { cfg, normalNode, partnerDies, type OneNode } from '../core/one-node.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -17,7 +18,7 @@ function statusOf(n: OneNode): AgentStatus {
   const traffic = Object.fromEntries(cfg.networks.map((net, i) => [net, { sent: 120 + i, received: 118 + i, rttMs: 0.25 + i / 10 }]));
   return buildStatus({
     core: cfg, snapshot: { state: n.s, now: n.now, startedAt: 0 }, interfaces: { a: 'pri', b: 'sec' }, traffic,
-    drops: { truncated: 0, oversized: 0, magic: 0, version: 0, pair: 0, hmac: 2, malformed: 0, replay: 1, self: 0 },
+    drops: { ...noDrops(), hmac: 2, replay: 1 },
     assets: {
       node1: { address: '198.51.100.11/24', disks: [{ device: '/dev/disk/by-id/d1', mountPoint: '/srv1' }] },
       node2: { address: '203.0.113.12/24', disks: [{ device: '/dev/disk/by-id/d2', mountPoint: '/srv2' }] },

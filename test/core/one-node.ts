@@ -7,7 +7,7 @@ import { Controller } from '../../agent/daemon/controller.ts';
 import type { NodeState } from '../../agent/core/state.ts';
 import { emptyOutbox } from '../../agent/core/fence.ts';
 import type { CoreEvent, Effect, Heartbeat, MailboxView, OperatorRequest, Outbox, StatusRecord } from '../../agent/core/types.ts';
-import type { Mailbox, ResourceDriver } from '../../agent/ports.ts';
+import { noDrops, type Mailbox, type ResourceDriver } from '../../agent/ports.ts';
 import { Future } from '../../agent/sim/future.ts';
 import { simSetup } from '../../agent/sim/setup.ts';
 
@@ -50,7 +50,7 @@ export class OneNode {
       transport: {
         start: () => Future.resolved(undefined),
         send: (hb) => void this.sent.push(hb),
-        drops: () => ({ truncated: 0, oversized: 0, magic: 0, version: 0, pair: 0, hmac: 0, malformed: 0, replay: 0, self: 0 }),
+        drops: () => noDrops(),
         traffic: () => ({}),
         close: () => Future.resolved(undefined),
       },

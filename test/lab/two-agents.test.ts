@@ -4,6 +4,7 @@
 // run here (the resource layer has its own lab tests), so the test brings the service addresses up itself.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { generateSigningKey } from '../../agent/net/keys.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -19,10 +20,12 @@ const prefix = `hanfs-t${process.pid}`;
 const agents = new Map<string, ChildProcess>();
 const logs = new Map<string, string[]>();
 let dir = '';
+const publicKeys = { server1: '', server2: '' };
 
 function config(): string {
   return `pair: lab-test
 secretFile: ${dir}/secret
+signingKeyFile: ${dir}/NODE.key
 watchdog: none
 stateDir: ${dir}/state
 controlSocket: ${dir}/SOCKET
@@ -31,12 +34,14 @@ timing: { heartbeatIntervalMs: 100, missesBeforeSuspicion: 4, icmpTimeoutMs: 300
 nfs: { profile: ganesha }
 nodes:
   server1:
+    publicKey: ${publicKeys.server1}
     primary: { interface: pri, address: ${SERVICE_ADDRESS.server1} }
     secondary: { interface: sec, address: 203.0.113.11/24 }
     mailbox: ${dir}/mailbox
     disks: [{ device: /dev/hanfs-test-1, mountPoint: /srv/server1, fsType: ext4 }]
     exports: [{ path: /srv/server1, pseudo: /srv1 }]
   server2:
+    publicKey: ${publicKeys.server2}
     primary: { interface: pri, address: ${SERVICE_ADDRESS.server2} }
     secondary: { interface: sec, address: 198.51.100.12/24 }
     mailbox: ${dir}/mailbox
@@ -46,7 +51,7 @@ nodes:
 }
 
 async function startAgent(node: 'server1' | 'server2'): Promise<void> {
-  await writeFile(join(dir, `${node}.yaml`), config().replace('SOCKET', `${node}.sock`));
+  await writeFile(join(dir, `${node}.yaml`), config().replace('SOCKET', `${node}.sock`).replace('NODE.key', `${node}.key`));
   const child = spawn('ip', inNetns(nsName(prefix, node), [
     process.execPath, HANFS, 'agent', '--config', join(dir, `${node}.yaml`), '--node', node, '--dry-run',
   ]).slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -76,6 +81,7 @@ test.before(async () => {
   await sh(['ip', '-n', nsName(prefix, 'server1'), 'addr', 'add', SERVICE_ADDRESS.server1, 'dev', 'pri']);
   await sh(['ip', '-n', nsName(prefix, 'server2'), 'addr', 'add', SERVICE_ADDRESS.server2, 'dev', 'pri']);
   await writeFile(join(dir, 'secret'), 'a-shared-secret-for-the-lab-test\n', { mode: 0o600 });
+  for (const node of ['server1', 'server2'] as const) publicKeys[node] = await generateSigningKey(join(dir, `${node}.key`));
   await writeFile(join(dir, 'mailbox'), Buffer.alloc(1 << 20));
   await sh([process.execPath, HANFS, 'disk', 'init', join(dir, 'mailbox'), '--pair', 'lab-test', '--nodes', 'server1,server2',
     '--secret-file', join(dir, 'secret')]);

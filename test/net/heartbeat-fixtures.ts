@@ -1,13 +1,33 @@
 // Heartbeats for the tests of the heartbeat channel.
 import type { Heartbeat, Phase } from '../../agent/core/types.ts';
-import type { HeartbeatContext } from '../../agent/net/heartbeat-codec.ts';
+import { generateKeyPairSync } from 'node:crypto';
+import type { HeartbeatContext, WatcherContext } from '../../agent/net/heartbeat-codec.ts';
 import type { Prng } from '../../agent/sim/prng.ts';
 
+/** Each server's signing key; a heartbeat of either is signed with its sender's (see signed()). */
+export const keys = { server1: generateKeyPairSync('ed25519'), server2: generateKeyPairSync('ed25519') };
+
+/** server1's context: the pair's secret and server1's signing key. */
 export const ctx: HeartbeatContext = {
   pair: 'lab',
   nodes: ['server1', 'server2'],
   secret: Buffer.from('a shared secret of the lab pair'),
+  signingKey: keys.server1.privateKey,
 };
+
+/** The context of the server that sends `from`'s heartbeats. */
+export function senderCtx(from: string, base: HeartbeatContext = ctx): HeartbeatContext {
+  return { ...base, signingKey: keys[from as keyof typeof keys]?.privateKey ?? base.signingKey };
+}
+
+/** What a client watcher of the lab pair knows. */
+export const watcherCtx: WatcherContext = {
+  pair: 'lab', nodes: ['server1', 'server2'], publicKeys: [keys.server1.publicKey, keys.server2.publicKey],
+};
+
+/** Net A of the lab: the network the tests' packets travel on unless they say otherwise. */
+export const NET_A = '198.51.100.0/24';
+export const NET_B = '203.0.113.0/24';
 
 export const PHASES: readonly Phase[] = [
   'booting', 'starting', 'normal', 'suspecting', 'probing', 'partner_degraded', 'power_fencing', 'fencing_partner',

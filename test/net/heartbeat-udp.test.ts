@@ -6,10 +6,10 @@ import * as assert from 'uvu/assert';
 import type { Heartbeat } from '../../agent/core/types.ts';
 import { encodeHeartbeat } from '../../agent/net/heartbeat-codec.ts';
 import type { HeartbeatLog } from '../../agent/net/heartbeat-log.ts';
-import type { NetworkEndpoint } from '../../agent/ports.ts';
+import { noDrops, type NetworkEndpoint } from '../../agent/ports.ts';
 import { UdpHeartbeats } from '../../agent/net/heartbeat-udp.ts';
 import type { HeartbeatExtras } from '../../agent/ports.ts';
-import { ctx, heartbeat } from './heartbeat-fixtures.ts';
+import { ctx, heartbeat, senderCtx } from './heartbeat-fixtures.ts';
 import { freePort, sendRaw, settle, waitFor } from './udp-helpers.ts';
 
 interface Delivery {
@@ -47,7 +47,7 @@ async function withPair(
   const ports = [await freePort(), await freePort()] as const;
   const nodes = ([0, 1] as const).map((selfIndex): Node => {
     const transport = new UdpHeartbeats({
-      ctx,
+      ctx: senderCtx(ctx.nodes[selfIndex]),
       selfIndex,
       port: ports[selfIndex],
       partnerPort: ports[1 - selfIndex],
@@ -104,7 +104,9 @@ test('the echo of a heartbeat gives each network a round trip, net of the time t
   }, { log: () => {}, now: () => now, onRtt: (net, ms) => rtts.push([net, ms]) });
 });
 
-test('forged, replayed, garbled, misdirected and self-addressed packets are counted and never delivered', () => {
+const NET = 'a';
+
+test('forged, replayed, relayed, garbled, misdirected, self-addressed and runaway packets are counted and never delivered', () => {
   return withPair(async (one, two) => {
     const first = heartbeat(server1, 1, 1);
     one.transport.send(first, { addresses: [] });
@@ -112,18 +114,24 @@ test('forged, replayed, garbled, misdirected and self-addressed packets are coun
     await waitFor('two heartbeats on two networks', () => two.delivered.length === 4);
 
     const next = heartbeat(server1, 1, 3);
-    const forged = encodeHeartbeat({ ...ctx, secret: Buffer.from('a guess at the secret') }, next, { addresses: [] });
-    const replayed = encodeHeartbeat(ctx, first, { addresses: [] });
+    const forged = encodeHeartbeat({ ...ctx, secret: Buffer.from('a guess at the secret') }, NET, next, { addresses: [] });
+    const replayed = encodeHeartbeat(ctx, NET, first, { addresses: [] });
     const garbage = Buffer.from('GET / HTTP/1.0\r\n\r\n');
-    const impostor = encodeHeartbeat(ctx, heartbeat(server2, 1, 1), { addresses: [] });
-    await sendRaw('127.0.1.1', '127.0.1.2', two.port, [forged, replayed, garbage, impostor]);
+    const impostor = encodeHeartbeat(ctx, NET, heartbeat(server2, 1, 1), { addresses: [] });
+    // Made for net b, sent on net a from server1's address there (a relay that can forge its source):
+    const relayed = encodeHeartbeat(ctx, 'b', next, { addresses: [] });
+    // A fence term far past any server1 has used: what a leaked key or a broken partner could send.
+    const runaway = encodeHeartbeat(ctx, NET, { ...next, outbox: { ...next.outbox, fence: { term: 2 ** 32 - 1, active: true } } }, { addresses: [] });
+    await sendRaw('127.0.1.1', '127.0.1.2', two.port, [forged, replayed, garbage, impostor, relayed, runaway]);
+    // From a third address on net a (a client): not server1's, whatever it carries.
+    await sendRaw('127.0.1.3', '127.0.1.2', two.port, [encodeHeartbeat(ctx, NET, next, { addresses: [] })]);
     // From outside both networks, even a valid and fresh heartbeat is refused: it cannot be told which network it used.
-    await sendRaw('127.0.0.1', '127.0.1.2', two.port, [encodeHeartbeat(ctx, next, { addresses: [] })]);
+    await sendRaw('127.0.0.1', '127.0.1.2', two.port, [encodeHeartbeat(ctx, NET, next, { addresses: [] })]);
     // server2's own packet from its own address is its broadcast coming back: ignored, not counted.
     await sendRaw('127.0.1.2', '127.0.1.2', two.port, [impostor]);
 
-    const expected = { truncated: 0, oversized: 0, magic: 1, version: 0, pair: 0, hmac: 1, malformed: 1, replay: 1, self: 1 };
-    await waitFor('the drops', () => two.transport.drops().self === 1 && two.transport.drops().malformed === 1);
+    const expected = { ...noDrops(), magic: 1, hmac: 2, malformed: 1, source: 1, replay: 1, jump: 1, self: 1 };
+    await waitFor('the drops', () => two.transport.drops().self === 1 && two.transport.drops().malformed === 1 && two.transport.drops().source === 1);
     await settle();
     assert.equal(two.transport.drops(), expected);
     assert.is(two.delivered.length, 4);

@@ -31,6 +31,7 @@ nfs:
   commands: ${JSON.stringify(o.commands ?? {})}
 nodes:
   server1:
+    publicKey: 97nq6ndijEhxAEugKQGXKkANFO-_-xJ2ZK-8DNOVT7A
     primary: { interface: pri, address: 198.51.100.11/24 }
     secondary: { interface: sec, address: 203.0.113.11/24 }
     mailbox: ${dir}/mailbox
@@ -40,6 +41,7 @@ nodes:
         fsType: ext4
 ${o.diskExtra ? `        ${o.diskExtra}\n` : ''}    exports: ${exportsYaml}
   server2:
+    publicKey: HNa642NFn_2Eff6qWEfGPY_svWY-u0sAg_yn7RJK80c
     primary: { interface: pri, address: 203.0.113.12/24 }
     secondary: { interface: sec, address: 198.51.100.12/24 }
     mailbox: ${dir}/mailbox

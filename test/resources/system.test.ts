@@ -53,14 +53,19 @@ test('ganesha: a start command that cannot run fails at once, with the command',
   },
 ));
 
-test('a template with a placeholder the action does not know: a one-line failure naming it', withDriver(
-  { commands: { mount: ['mount', '{fsType}', '{device}', '{mountpoint}'] } },
-  async ({ resources }) => {
+test('a template with a placeholder the action does not know: config check refuses it, and were it run, a one-line failure names it', async () => {
+  const commands = { mount: ['mount', '{fsType}', '{device}', '{mountpoint}'] };
+  assert.throws(() => viewOf({ commands }), /did you mean \{mountPoint\}/);
+  // The resource layer does not rely on the check: a config that bypassed it fails at the command, not with a throw.
+  await withDriver({}, async ({ runner, dir }) => {
+    const view = viewOf({ mountPoint: join(dir, 'srv1') });
+    Object.assign(view.pair.nfs.commands, commands);
+    const resources = new SystemResources({ view, runner, log: recordingLog().log, runDir: join(dir, 'run') });
     const result = await resources.run('server1', 'filesystem', 'filesystem', 'start');
     assert.is(result.ok, false);
     assert.match(result.error ?? '', /^unknown placeholder \{mountpoint\} in command mount/);
-  },
-));
+  })();
+});
 
 test('a group that is not in the pair is a failure, not an exception', withDriver({}, async ({ resources }) => {
   assert.equal(await resources.run('server9', 'filesystem', 'filesystem', 'start'), {

@@ -55,7 +55,9 @@ test('the examples are valid (their pair files stood in for by the pair examples
     '/etc/hanfs/pair.yaml': watchedPair((prod as { config: Parameters<typeof watchedPair>[0] }).config),
   }));
   assert.equal(client.pairs.map((p) => p.pair), ['ganesha-prod', 'archive']);
-  assert.equal(client.pairs[1]!.nodes[1], { name: 'archive2', primary: '203.0.113.32/24', secondary: '198.51.100.32/24' });
+  assert.equal(client.pairs[1]!.nodes[1], {
+    name: 'archive2', primary: '203.0.113.32/24', secondary: '198.51.100.32/24', publicKey: 'FDgfOR4CcP2Q_4cwuFYimiGeBCqe98RRPaHcKXRA_FE',
+  });
   assert.is(client.networks, null);
 });
 
@@ -92,8 +94,8 @@ test('errors name the line, the path, what was expected and what was found', () 
   - pair: lab
     secretFile: /etc/hanfs/secret
     nodes:
-      server1: { primary: { address: 198.51.100.11/24 }, secondary: { address: 203.0.113.11/24 } }
-      server2: { primary: { address: 203.0.113.12/24 }, secondary: { address: 192.0.2.12/24 } }
+      server1: { publicKey: 97nq6ndijEhxAEugKQGXKkANFO-_-xJ2ZK-8DNOVT7A, primary: { address: 198.51.100.11/24 }, secondary: { address: 203.0.113.11/24 } }
+      server2: { publicKey: HNa642NFn_2Eff6qWEfGPY_svWY-u0sAg_yn7RJK80c, primary: { address: 203.0.113.12/24 }, secondary: { address: 192.0.2.12/24 } }
 networks:
   - { interface: neta, address: 198.51.100.50/24 }
   - { interface: eth9, address: 10.1.1.1/8 }
@@ -102,7 +104,8 @@ colour: blue
 `;
   const found = errors(parseWith(text));
   assert.equal(found, [
-    'watch.yaml:6:79: pairs[0].nodes.server2.secondary.address: expected an address in the subnet of nodes.server1.primary (198.51.100.0/24), got "192.0.2.12/24"',
+    'watch.yaml:3:17: pairs[0].secretFile: expected one of the known keys (pair, heartbeatPort, timing, nodes), got "/etc/hanfs/secret"',
+    'watch.yaml:6:135: pairs[0].nodes.server2.secondary.address: expected an address in the subnet of nodes.server1.primary (198.51.100.0/24), got "192.0.2.12/24"',
     `watch.yaml:9:33: networks[1].address: expected an address on one of the pairs' networks (198.51.100.0/24, 203.0.113.0/24, 192.0.2.0/24), got "10.1.1.1/8"`,
     'watch.yaml:10:9: holdMs: expected at least 0, got -1',
     'watch.yaml:11:9: colour: expected one of the known keys (pairFiles, pairs, networks, holdMs, controlSocket, log), got "blue"',
@@ -119,7 +122,7 @@ networks: [{ interface: a, address: 198.51.100.50/24 }, { interface: b, address:
 `, { '/a.yaml': LAB_PAIR })).join('\n');
   assert.match(sameNet, 'networks[1].address: expected a subnet no other network here is on (198.51.100.0/24)');
   const oneNode = errors(parseWith(`pairs:
-  - { pair: x, secretFile: /s, nodes: { a: { primary: { address: 198.51.100.1/24 }, secondary: { address: 203.0.113.1/24 } } } }
+  - { pair: x, nodes: { a: { publicKey: Z8S1QG5_6YWJGg0Di_pTJ8pL33TeEUkaejtPCLeZSy8, primary: { address: 198.51.100.1/24 }, secondary: { address: 203.0.113.1/24 } } } }
 `)).join('\n');
   assert.match(oneNode, 'pairs[0].nodes: expected exactly two nodes, got ["a"]');
 });

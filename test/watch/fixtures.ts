@@ -14,13 +14,12 @@ export const ADDRESS_2 = '203.0.113.12';
 
 export const LAB_PAIR: WatchedPair = {
   pair: 'lab',
-  secretFile: '/etc/hanfs/secret',
   heartbeatPort: 7405,
   heartbeatIntervalMs: 100,
   missesBeforeSuspicion: 5,
   nodes: [
-    { name: 'server1', primary: '198.51.100.11/24', secondary: '203.0.113.11/24' },
-    { name: 'server2', primary: '203.0.113.12/24', secondary: '198.51.100.12/24' },
+    { name: 'server1', primary: '198.51.100.11/24', secondary: '203.0.113.11/24', publicKey: '97nq6ndijEhxAEugKQGXKkANFO-_-xJ2ZK-8DNOVT7A' },
+    { name: 'server2', primary: '203.0.113.12/24', secondary: '198.51.100.12/24', publicKey: 'HNa642NFn_2Eff6qWEfGPY_svWY-u0sAg_yn7RJK80c' },
   ],
 };
 

@@ -122,8 +122,8 @@ test('a flood of garbage, replayed and forged heartbeats at the watcher changes 
   const flooding = flood(prefix, 'server2', {
     port: 7405, captureMs: 1000, floodMs: 3000, everyMs: 10, perRound: 10, pair: 'lab', nodes: ['server1', 'server2'],
     nets: [
-      { from: '198.51.100.12', broadcast: '198.51.100.255', targets: ['198.51.100.255'] },
-      { from: '203.0.113.12', broadcast: '203.0.113.255', targets: ['203.0.113.255'] },
+      { net: '198.51.100.0/24', from: '198.51.100.12', broadcast: '198.51.100.255', targets: ['198.51.100.255'] },
+      { net: '203.0.113.0/24', from: '203.0.113.12', broadcast: '203.0.113.255', targets: ['203.0.113.255'] },
     ],
   });
   // Throughout, the watcher hears both servers on both networks and routes nothing.
@@ -142,7 +142,7 @@ test('a flood of garbage, replayed and forged heartbeats at the watcher changes 
   const after = (await watcherStatus(prefix))!;
   const dropped = (reason: string) => (after.drops[reason] ?? 0) - (before.drops[reason] ?? 0);
   console.log(`  flood: ${JSON.stringify(report)}; the watcher dropped ${JSON.stringify(after.drops)} (${samples} status samples)`);
-  for (const reason of ['hmac', 'replay', 'source', 'truncated']) assert.ok(dropped(reason) > 0, `drops for ${reason}`);
+  for (const reason of ['signature', 'replay', 'source', 'truncated']) assert.ok(dropped(reason) > 0, `drops for ${reason}`);
   assert.equal(after.addresses.map((a) => [a.owner, a.route]), [['lab/server1', null], ['lab/server2', null]]);
   assert.is(await routeOf(ADDRESS_1), null);
   assert.is(await phaseOf(prefix, 'server1'), 'normal');

@@ -1,13 +1,13 @@
 // The watcher's listener on loopback (127.0.1.0/24 and 127.0.2.0/24 stand for nets A and B; their ".255" addresses
 // are local like all of 127/8, so the sockets bind there as they bind to a real network's broadcast address, which
 // the lab tests). Authentic heartbeats are delivered with the network they came by; everything else is counted.
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { encodeHeartbeat, type HeartbeatContext } from '../../agent/net/heartbeat-codec.ts';
+import { encodeHeartbeat, type HeartbeatContext, type WatcherContext } from '../../agent/net/heartbeat-codec.ts';
 import { Prng } from '../../agent/sim/prng.ts';
 import { HeartbeatListener, type ListenedPair } from '../../agent/watch/listener.ts';
-import { ctx, heartbeat } from '../net/heartbeat-fixtures.ts';
+import { ctx, heartbeat, senderCtx, watcherCtx } from '../net/heartbeat-fixtures.ts';
 import { freePort, sendRaw, settle, waitFor } from '../net/udp-helpers.ts';
 
 interface Heard {
@@ -20,13 +20,18 @@ interface Heard {
 const NETS = [{ net: 'a', broadcast: '127.0.1.255' }, { net: 'b', broadcast: '127.0.2.255' }];
 /** server1 is .1 and server2 .2 on each loopback "network". */
 const SOURCES = { server1: { a: '127.0.1.1', b: '127.0.2.1' }, server2: { a: '127.0.1.2', b: '127.0.2.2' } };
-const other: HeartbeatContext = { pair: 'other', nodes: ['n1', 'n2'], secret: Buffer.from('the other pair has its own secret') };
+const otherKeys = [generateKeyPairSync('ed25519'), generateKeyPairSync('ed25519')] as const;
+/** n1 of another pair, with its own secret and key. */
+const other: HeartbeatContext = {
+  pair: 'other', nodes: ['n1', 'n2'], secret: Buffer.from('the other pair has its own secret'), signingKey: otherKeys[0].privateKey,
+};
+const otherWatcher: WatcherContext = { pair: 'other', nodes: ['n1', 'n2'], publicKeys: [otherKeys[0].publicKey, otherKeys[1].publicKey] };
 
 async function withListener(body: (l: HeartbeatListener, heard: Heard[], port: number) => Promise<void>, onHeard?: () => void): Promise<void> {
   const port = await freePort();
   const pairs: ListenedPair[] = [
-    { ctx, port, sources: SOURCES },
-    { ctx: other, port, sources: { n1: { a: '127.0.1.3' }, n2: { b: '127.0.2.4' } } },
+    { ctx: watcherCtx, port, sources: SOURCES },
+    { ctx: otherWatcher, port, sources: { n1: { a: '127.0.1.3' }, n2: { b: '127.0.2.4' } } },
   ];
   const listener = new HeartbeatListener({ pairs, networks: NETS, log: () => {}, now: () => performance.now() });
   const heard: Heard[] = [];
@@ -41,14 +46,15 @@ async function withListener(body: (l: HeartbeatListener, heard: Heard[], port: n
   }
 }
 
-const packet = (seq: number, addresses = ['198.51.100.11'], c: HeartbeatContext = ctx, from = 'server1') =>
-  encodeHeartbeat(c, heartbeat(from, 1, seq), { addresses });
+/** A heartbeat of `from`'s, signed by it, for network `net`. */
+const packet = (seq: number, { addresses = ['198.51.100.11'], from = 'server1', net = 'a' } = {}) =>
+  encodeHeartbeat(senderCtx(from), net, heartbeat(from, 1, seq), { addresses });
 
 test('a heartbeat is heard on the network whose broadcast address it came to, from its sender’s address there', () =>
   withListener(async (_l, heard, port) => {
     await sendRaw('127.0.1.1', '127.0.1.255', port, [packet(1)]);
-    await sendRaw('127.0.2.1', '127.0.2.255', port, [packet(1)]);
-    await sendRaw('127.0.1.3', '127.0.1.255', port, [encodeHeartbeat(other, heartbeat('n1', 1, 1), { addresses: [] })]);
+    await sendRaw('127.0.2.1', '127.0.2.255', port, [packet(1, { net: 'b' })]);
+    await sendRaw('127.0.1.3', '127.0.1.255', port, [encodeHeartbeat(other, 'a', heartbeat('n1', 1, 1), { addresses: [] })]);
     await waitFor('three heartbeats', () => heard.length === 3);
     // Each socket delivers in its own order.
     heard.sort((x, y) => `${x.pair}${x.net}`.localeCompare(`${y.pair}${y.net}`));
@@ -59,26 +65,33 @@ test('a heartbeat is heard on the network whose broadcast address it came to, fr
     ]);
   }));
 
-test('forged, replayed, foreign, misdirected and garbled packets are dropped and counted', () =>
+test('forged, replayed, relayed, foreign, misdirected and garbled packets are dropped and counted', () =>
   withListener(async (l, heard, port) => {
     await sendRaw('127.0.1.1', '127.0.1.255', port, [packet(5)]);
     await waitFor('the first heartbeat', () => heard.length === 1);
-    const forged = encodeHeartbeat({ ...ctx, secret: Buffer.from('not the secret of the pair at all') }, heartbeat('server2', 9, 9), {
+    // Made by whoever holds the pair's secret but not server2's key (as a watcher holding the secret once could).
+    const forged = encodeHeartbeat({ ...ctx, signingKey: generateKeyPairSync('ed25519').privateKey }, 'a', heartbeat('server2', 9, 9), {
       addresses: ['198.51.100.11', '203.0.113.12'],
     });
-    const foreign = encodeHeartbeat({ ...ctx, pair: 'elsewhere' }, heartbeat('server1', 1, 6), { addresses: [] });
+    const foreign = encodeHeartbeat({ ...ctx, pair: 'elsewhere' }, 'a', heartbeat('server1', 1, 6), { addresses: [] });
     await sendRaw('127.0.1.1', '127.0.1.255', port, [
       forged, packet(5), packet(4), foreign, Buffer.from('garbage'), Buffer.alloc(600), packet(6).subarray(0, 40),
     ]);
-    // server1's net-B heartbeat carried onto net A by someone else, and server1's heartbeat from server2's address.
+    await sendRaw('127.0.1.2', '127.0.1.255', port, [forged]);
+    // server1's heartbeat from server2's address, one from its net-B address sent to net A, and its net-B heartbeat
+    // sent on net A from its net-A address (a relay that forges the source).
     await sendRaw('127.0.1.2', '127.0.1.255', port, [packet(7)]);
     await sendRaw('127.0.2.1', '127.0.1.255', port, [packet(8)]);
+    await sendRaw('127.0.1.1', '127.0.1.255', port, [packet(8, { net: 'b' })]);
     await settle();
     assert.is(heard.length, 1);
     const drops = l.drops();
     assert.equal(
-      { hmac: drops.hmac, replay: drops.replay, pair: drops.pair, magic: drops.magic, oversized: drops.oversized, truncated: drops.truncated, source: drops.source },
-      { hmac: 1, replay: 1, pair: 1, magic: 1, oversized: 1, truncated: 1, source: 2 },
+      {
+        signature: drops.signature, replay: drops.replay, pair: drops.pair, magic: drops.magic, oversized: drops.oversized,
+        truncated: drops.truncated, source: drops.source, hmac: drops.hmac,
+      },
+      { signature: 3, replay: 1, pair: 1, magic: 1, oversized: 1, truncated: 1, source: 2, hmac: 0 },
     );
     await sendRaw('127.0.1.1', '127.0.1.255', port, [packet(9)]);
     await waitFor('the channel to carry on', () => heard.length === 2);
@@ -93,8 +106,11 @@ test('a fuzz of random bytes and bit flips of real heartbeats: nothing heard but
       for (let i = 0; i < 100; i++) {
         if (i % 2 === 0) junk.push(randomBytes(prng.int(0, 700)));
         else {
+          // Anywhere but in the MAC, which a watcher cannot check (and does not trust).
           const flipped = Buffer.from(real);
-          const bit = prng.int(0, flipped.length * 8 - 1);
+          const macBits = [(real.length - 96) * 8, (real.length - 64) * 8];
+          let bit = prng.int(0, flipped.length * 8 - 1 - 256);
+          if (bit >= macBits[0]!) bit += macBits[1]! - macBits[0]!;
           flipped[bit >> 3]! ^= 1 << (bit & 7);
           junk.push(flipped);
         }
@@ -125,7 +141,7 @@ test('a handler that throws does not stop the listener', async () => {
 test('a network whose broadcast address is not on this machine: start fails, naming it, and binds nothing', async () => {
   const port = await freePort();
   const listener = new HeartbeatListener({
-    pairs: [{ ctx, port, sources: SOURCES }], networks: [...NETS, { net: 'c', broadcast: '198.51.100.255' }], log: () => {}, now: () => 0,
+    pairs: [{ ctx: watcherCtx, port, sources: SOURCES }], networks: [...NETS, { net: 'c', broadcast: '198.51.100.255' }], log: () => {}, now: () => 0,
   });
   try {
     await listener.start(() => {});
@@ -134,7 +150,7 @@ test('a network whose broadcast address is not on this machine: start fails, nam
     assert.match((err as Error).message, /cannot listen for heartbeats on 198\.51\.100\.255 port \d+ \(network c\): EADDRNOTAVAIL/);
   }
   // Its other sockets were closed: the port can be taken without reuse.
-  const again = new HeartbeatListener({ pairs: [{ ctx, port, sources: SOURCES }], networks: NETS, log: () => {}, now: () => 0 });
+  const again = new HeartbeatListener({ pairs: [{ ctx: watcherCtx, port, sources: SOURCES }], networks: NETS, log: () => {}, now: () => 0 });
   await again.start(() => {});
   await again.close();
 });

@@ -12,20 +12,18 @@ const socket = join(dir, 'watch.sock');
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
-function config(secretMode: number): string {
-  const secret = join(dir, `secret-${secretMode.toString(8)}`);
-  writeFileSync(secret, 'a shared secret of at least sixteen bytes\n');
-  chmodSync(secret, secretMode);
-  const path = join(dir, `watch-${secretMode.toString(8)}.yaml`);
+/** A watch config; `extra` goes into the pair (e.g. a secretFile, which a watcher must not name). */
+function config(name: string, { extra = '', mode = 0o644 } = {}): string {
+  const path = join(dir, `${name}.yaml`);
   writeFileSync(path, `pairs:
-  - pair: x
-    secretFile: ${secret}
+  - pair: x${extra}
     nodes:
-      a: { primary: { address: 198.51.100.1/24 }, secondary: { address: 203.0.113.1/24 } }
-      b: { primary: { address: 203.0.113.2/24 }, secondary: { address: 198.51.100.2/24 } }
+      a: { publicKey: 97nq6ndijEhxAEugKQGXKkANFO-_-xJ2ZK-8DNOVT7A, primary: { address: 198.51.100.1/24 }, secondary: { address: 203.0.113.1/24 } }
+      b: { publicKey: HNa642NFn_2Eff6qWEfGPY_svWY-u0sAg_yn7RJK80c, primary: { address: 203.0.113.2/24 }, secondary: { address: 198.51.100.2/24 } }
 networks: [{ interface: lo, address: 198.51.100.99/24 }]
 controlSocket: ${socket}
 `);
+  chmodSync(path, mode);
   return path;
 }
 
@@ -38,15 +36,19 @@ async function refusal(path: string): Promise<string> {
   return assert.unreachable('should refuse') as never;
 }
 
-test('a secret file anyone but root could read is refused (the agent’s check)', async () => {
-  assert.match(await refusal(config(0o644)), /mode 0644, must be exactly 0600/);
+test('a watcher holds no secret: a config that names the pair’s secret is refused', async () => {
+  assert.match(await refusal(config('with-secret', { extra: '\n    secretFile: /etc/hanfs/secret' })), /pairs\[0\]\.secretFile: expected one of the known keys/);
+});
+
+test('a config file that others may change is refused', async () => {
+  assert.match(await refusal(config('group-writable', { mode: 0o664 })), /mode 0664 lets its group change it/);
 });
 
 test('a second watcher on the same control socket is refused before it listens for heartbeats', async () => {
   const first = createServer();
   await new Promise<void>((resolve) => first.listen(socket, resolve));
   try {
-    assert.match(await refusal(config(0o600)), /already listening on .*watch\.sock/);
+    assert.match(await refusal(config('valid')), /already listening on .*watch\.sock/);
   } finally {
     first.close();
   }
