@@ -4,6 +4,8 @@ import { Document, isScalar, visit } from 'yaml';
 import { formatConfigError } from '../../config/errors.ts';
 import { loadConfig } from '../../config/load.ts';
 import type { PairConfig } from '../../config/schema.ts';
+import { loadSigningKey, publicKeyText } from '../net/keys.ts';
+import { loadSecret } from '../net/secret.ts';
 import { EXIT } from './exit-codes.ts';
 
 export function registerConfigCommands(program: Command): void {
@@ -20,8 +22,39 @@ export function registerConfigCommands(program: Command): void {
         process.exitCode = EXIT.config;
         return;
       }
+      const problems = await checkKeyFiles(result.config);
+      for (const line of problems.errors) console.error(`${file}: ${line}`);
+      for (const line of problems.notes) console.error(`${file}: note: ${line}`);
+      if (problems.errors.length > 0) {
+        process.exitCode = EXIT.config;
+        return;
+      }
       process.stdout.write(options.json ? `${JSON.stringify(result.config, null, 2)}\n` : toYaml(result.config));
     });
+}
+
+/**
+ * The secret and the signing key as the agent on this machine would read them: a file others may read, or a key
+ * that is no node's, is an error; a file that is not here (the config checked on another machine) is a note.
+ */
+async function checkKeyFiles(config: PairConfig): Promise<{ errors: string[]; notes: string[] }> {
+  const errors: string[] = [];
+  const notes: string[] = [];
+  const absent = (err: unknown) => (err as Error).message.includes('cannot open it (ENOENT)');
+  try {
+    await loadSecret(config.secretFile);
+  } catch (err) {
+    (absent(err) ? notes : errors).push(`${(err as Error).message}${absent(err) ? ': the agent will not start without it (hanfs secret generate)' : ''}`);
+  }
+  try {
+    const key = publicKeyText(await loadSigningKey(config.signingKeyFile));
+    const node = Object.entries(config.nodes).find(([, n]) => n.publicKey === key)?.[0];
+    if (node) notes.push(`signing key ${config.signingKeyFile} is node ${node}'s`);
+    else errors.push(`signing key ${config.signingKeyFile} (public key ${key}) is no node's publicKey: watchers would drop this server's heartbeats`);
+  } catch (err) {
+    (absent(err) ? notes : errors).push(`${(err as Error).message}${absent(err) ? ': the agent will not start without it (hanfs key generate)' : ''}`);
+  }
+  return { errors, notes };
 }
 
 function toYaml(config: PairConfig): string {

@@ -6,6 +6,7 @@ import { registerControlCommands } from './control.ts';
 import { registerDiskCommands } from './disk.ts';
 import { EXIT } from './exit-codes.ts';
 import { registerGroupCommand } from './group.ts';
+import { registerKeyCommands } from './keys.ts';
 import { briefUsageErrors } from './usage.ts';
 import { registerSimulateCommand } from './simulate.ts';
 import { packageVersion } from './version.ts';
@@ -24,6 +25,7 @@ registerControlCommands(program);
 registerConfigCommands(program);
 registerDiskCommands(program);
 registerGroupCommand(program);
+registerKeyCommands(program);
 registerSimulateCommand(program);
 registerWatchCommand(program);
 // Last: it reaches every command registered above.

@@ -45,7 +45,7 @@ test('install --destdir stages the program, the command, the units, the sysctl a
   // The staged program works on its own: it checks the example configuration it was installed with.
   const check = spawnSync(process.execPath, [join(dest, 'usr/local/lib/hanfs/bin/hanfs'), 'config', 'check', join(dest, 'etc/hanfs/pair.yaml.example')], { encoding: 'utf8' });
   assert.is(check.status, 0, check.stderr);
-  assert.match(check.stdout, /^metrics:\n {2}listen: 0\.0\.0\.0:9405$/m);
+  assert.match(check.stdout, /^metrics:\n {2}listen: 127\.0\.0\.1:9405$/m);
 
   const agent = readFileSync(join(dest, 'usr/local/lib/systemd/system/hanfs-agent.service'), 'utf8');
   assert.match(agent, /^ExecStart=\/usr\/local\/bin\/hanfs agent --config \/etc\/hanfs\/pair.yaml$/m);
