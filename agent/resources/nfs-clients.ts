@@ -12,7 +12,8 @@ import { groupConfig, type ResourceContext } from './context.ts';
 import { NFS_PORT } from './nfs-profile.ts';
 import { connectedPeers, procNetAddresses } from './proc-net-tcp.ts';
 import { addressValues } from './service-ip.ts';
-import { tickleClients, type PacketSender, type TcpPeer } from './tickle.ts';
+import type { PacketSender } from '../net/ipv4-packet.ts';
+import { tickleClients, type TcpPeer } from './tickle.ts';
 
 const RECORD_INTERVAL_MS = 1_000;
 const ERROR_LOG_INTERVAL_MS = 60_000;

@@ -12,7 +12,7 @@ import { ClientConnections } from './nfs-clients.ts';
 import { GaneshaProfile } from './ganesha.ts';
 import { KnfsdProfile } from './knfsd.ts';
 import type { NfsProfile } from './nfs-profile.ts';
-import type { PacketSender } from './tickle.ts';
+import type { PacketSender } from '../net/ipv4-packet.ts';
 import { addServiceAddress, removeServiceAddress } from './service-ip.ts';
 
 export interface SystemResourcesOptions {

@@ -5,11 +5,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { RESOURCE_ORDER } from '../../agent/core/types.ts';
 import { askControl } from '../../agent/daemon/control-socket.ts';
 import { agentLog } from '../agent-log.ts';
-import { powerOff, powerOn } from '../agents.ts';
+import { agentStatus, phaseOf, powerOff, powerOn } from '../agents.ts';
+import { SERVERS } from '../config.ts';
 import { floodHeartbeats } from '../flood.ts';
+import { forge } from '../forgery.ts';
 import { setMailboxReadOnly } from '../disks.ts';
 import { saturateCpus } from '../load.ts';
-import { partitionServers } from '../partition.ts';
+import { dropHeartbeatsToServer1, partitionServers } from '../partition.ts';
 import { labPath, readState } from '../state.ts';
 import { setPort } from '../topology.ts';
 import { waitUntil } from '../wait.ts';
@@ -387,6 +389,66 @@ export const heartbeatFlood: Scenario = {
   },
 };
 
+/** server1's heartbeat drops by reason, as its agent reports them. */
+async function dropsOf(prefix: string): Promise<Record<string, number>> {
+  const status = await agentStatus(prefix, 'server1');
+  if (!status) throw new Error("server1's agent does not answer");
+  return status.heartbeatDrops as Record<string, number>;
+}
+
+function expectDrops(before: Record<string, number>, after: Record<string, number>, least: Record<string, number>): void {
+  for (const [reason, count] of Object.entries(least)) {
+    const seen = (after[reason] ?? 0) - (before[reason] ?? 0);
+    if (seen < count) throw new Error(`server1 dropped ${seen} packets as ${reason}, expected at least ${count}: ${JSON.stringify(after)}`);
+  }
+}
+
+export const clientForgery: Scenario = {
+  name: 'client-forgery',
+  what: 'client1, holding all a watcher holds and forging source addresses, sends server1 fences made with the ' +
+    "watcher's key material, relayed and replayed heartbeats of server2's, a term jump made with a leaked secret, and " +
+    "after server1's agent restarts, the heartbeats it recorded before: each dropped and counted, nothing changes",
+  takeovers: 0,
+  reintegrate: 'manual',
+  async run(ctx) {
+    const before = await dropsOf(ctx.prefix);
+    const sent = await forge(ctx.prefix, 'attack');
+    await sleep(500);
+    const after = await dropsOf(ctx.prefix);
+    expectDrops(before, after, {
+      hmac: sent['forged with the watcher key material']! + sent['relayed from net B onto net A']!,
+      source: sent["forged, from client1's own address"]!,
+      jump: sent['with the leaked secret, a fence term jumping ahead']!,
+      // Each recorded heartbeat reached server1 first itself; the copies that were the newest one are duplicates.
+      replay: sent['replayed on net A']! - 2,
+    });
+    ctx.measure('forged, relayed and replayed packets dropped', Object.values(sent).reduce((a, b) => a + b, 0));
+    // The restart comes 2 s after the recording ends, so the partner's newest heartbeat on record is newer than
+    // what was recorded. server2's heartbeats do not reach server1 meanwhile (ICMP and the disk do, for a few seconds:
+    // less than the fence command's patience): the restarted agent has no fresh heartbeat of server2's to judge the
+    // replays by, only the mark its previous run left.
+    await sleep(1500);
+    await dropHeartbeatsToServer1(ctx.prefix, true);
+    try {
+      killAgent(ctx.prefix, 'server1');
+      await sleep(1000);
+      await restartAgent(ctx.prefix, 'server1');
+      await waitUntil(async () => (await phaseOf(ctx.prefix, 'server1')) !== null, 10_000, "server1's agent back");
+      const restarted = await dropsOf(ctx.prefix);
+      const replayed = await forge(ctx.prefix, 'replay');
+      await sleep(500);
+      expectDrops(restarted, await dropsOf(ctx.prefix), { replay: replayed['replayed after the restart']! });
+      ctx.measure('replayed after the restart, dropped', replayed['replayed after the restart']!);
+    } finally {
+      await dropHeartbeatsToServer1(ctx.prefix, false);
+    }
+    await waitUntil(() => bothNormal(ctx.prefix), 30_000, 'both servers normal again');
+    assertQuiet(ctx);
+    const phases = await Promise.all(SERVERS.map((server) => phaseOf(ctx.prefix, server)));
+    if (phases.some((p) => p !== 'normal')) throw new Error(`the pair is not as it was: ${phases.join(', ')}`);
+  },
+};
+
 export const cpuSaturation: Scenario = {
   name: 'cpu-saturation',
   what: 'both cores saturated for 60 s (stress-ng): no takeover',
@@ -402,5 +464,5 @@ export const SCENARIOS: readonly Scenario[] = [
   serverCrash, agentCrash, agentKilled, agentFreeze, agentHung, nodeFreeze, primaryNetworkCut, primaryLinkDown, serversPartitioned,
   nodeIsolated, mailboxLost,
   takeoverKilledAtEachStep, releaseKilledAtEachStep, survivorCrashDuringReintegration, automaticReintegration,
-  heartbeatFlood, cpuSaturation,
+  heartbeatFlood, clientForgery, cpuSaturation,
 ];

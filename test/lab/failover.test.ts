@@ -3,11 +3,12 @@
 // cut network are not taken over (ICMP, the other network, the disk answer); a server cut off from both networks
 // hands its group over; an agent hung for good is powered off by the fence command and taken over; a whole server
 // frozen for 8 s, or one whose agent is killed, is powered off by the lab's watchdog and taken over during the fault;
-// the mailbox lost on one path and a flood of bad heartbeats change nothing. No double owner, no lost write, and exactly the takeovers expected.
+// the mailbox lost on one path, a flood of bad heartbeats, and a client forging, relaying and replaying heartbeats
+// with forged source addresses change nothing. No double owner, no lost write, and exactly the takeovers expected.
 import { test } from 'uvu';
 import { labDown, labUp } from '../../lab/lifecycle.ts';
 import {
-  agentCrash, agentFreeze, agentHung, agentKilled, heartbeatFlood, mailboxLost, nodeFreeze, nodeIsolated, primaryNetworkCut,
+  agentCrash, agentFreeze, agentHung, agentKilled, clientForgery, heartbeatFlood, mailboxLost, nodeFreeze, nodeIsolated, primaryNetworkCut,
   serversPartitioned,
 } from '../../lab/scenarios/catalog.ts';
 import { expectScenario } from './expect-scenario.ts';
@@ -23,8 +24,8 @@ test.after(async () => {
 });
 
 for (const scenario of [
-  agentFreeze, agentCrash, primaryNetworkCut, serversPartitioned, mailboxLost, heartbeatFlood, nodeIsolated, agentHung, nodeFreeze,
-  agentKilled,
+  agentFreeze, agentCrash, primaryNetworkCut, serversPartitioned, mailboxLost, heartbeatFlood, clientForgery, nodeIsolated, agentHung,
+  nodeFreeze, agentKilled,
 ]) {
   test(scenario.what, async () => {
     await expectScenario(prefix, scenario);

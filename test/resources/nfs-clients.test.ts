@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ClientConnections, MAX_TICKLED, connectedClients, formatClients, parseClients } from '../../agent/resources/nfs-clients.ts';
-import type { PacketSender } from '../../agent/resources/tickle.ts';
+import type { PacketSender } from '../../agent/net/ipv4-packet.ts';
 import { FakeRunner, recordingLog, viewOf } from './fixtures.ts';
 
 test('the record: one "ip port" per line, sorted, no duplicates; lines that do not parse are left out', () => {

@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { TICKLE_SPACING_MS, tickleAck, tickleClients, type PacketSender } from '../../agent/resources/tickle.ts';
+import type { PacketSender } from '../../agent/net/ipv4-packet.ts';
+import { TICKLE_SPACING_MS, tickleAck, tickleClients } from '../../agent/resources/tickle.ts';
 import { recordingLog } from './fixtures.ts';
 
 /** The one's-complement sum over the TCP pseudo header and segment: 0xffff when the checksum is right. */
