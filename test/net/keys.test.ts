@@ -1,24 +1,15 @@
 // Each server's signing key: made by `hanfs key generate`, refused when others may read it or when it is not an
 // Ed25519 key, and its public key in the config's form.
 import { generateKeyPairSync } from 'node:crypto';
-import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { generateSigningKey, loadSigningKey, PUBLIC_KEY_PATTERN, publicKeyFromText, publicKeyText } from '../../agent/net/keys.ts';
-
-async function inTempDir(body: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'hanfs-keys-'));
-  try {
-    await body(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+import { inTempDir } from './temp-dir.ts';
 
 test('generate writes a root-only key, never over an existing file, and returns the public key the config takes', () =>
-  inTempDir(async (dir) => {
+  inTempDir('keys', async (dir) => {
     const path = join(dir, 'signing.key');
     const pub = await generateSigningKey(path);
     assert.match(pub, PUBLIC_KEY_PATTERN);
@@ -37,7 +28,7 @@ test('generate writes a root-only key, never over an existing file, and returns 
   }));
 
 test('a key others may read, or one that is not Ed25519, is refused with the reason', () =>
-  inTempDir(async (dir) => {
+  inTempDir('keys', async (dir) => {
     const open = join(dir, 'open.key');
     await generateSigningKey(open);
     await chmod(open, 0o644);

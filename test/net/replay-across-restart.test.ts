@@ -1,7 +1,6 @@
 // Replays across an agent restart: the newest heartbeat heard from the partner is kept on local storage
 // (heard-mark.ts), and a transport started again refuses everything up to it. Also the bounds on counters.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -10,20 +9,12 @@ import { ReplayGuard } from '../../agent/net/heartbeat-replay.ts';
 import { HeardMark, MARK_EVERY_MS } from '../../agent/net/heard-mark.ts';
 import { nextGeneration } from '../../agent/daemon/generation.ts';
 import { heartbeat } from './heartbeat-fixtures.ts';
-
-async function inTempDir(body: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'hanfs-mark-'));
-  try {
-    await body(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+import { inTempDir } from './temp-dir.ts';
 
 const settle = () => new Promise((r) => setTimeout(r, 50));
 
 test('the mark is written at a new generation and at most once a second, and a restarted guard starts from it', () =>
-  inTempDir(async (dir) => {
+  inTempDir('mark', async (dir) => {
     const first = await HeardMark.open(dir, 'lab', 'server2', () => {});
     assert.is(first.initial, null);
     first.heard({ gen: 7, seq: 1 }, 0);
@@ -45,11 +36,10 @@ test('the mark is written at a new generation and at most once a second, and a r
   }));
 
 test('a mark that does not parse is reported and ignored', () =>
-  inTempDir(async (dir) => {
+  inTempDir('mark', async (dir) => {
     const first = await HeardMark.open(dir, 'lab', 'server2', () => {});
     first.heard({ gen: 1, seq: 1 }, 0);
     await settle();
-    const { writeFile } = await import('node:fs/promises');
     await writeFile(join(dir, 'lab-server2.heard'), 'garbage\n');
     const lines: string[] = [];
     const again = await HeardMark.open(dir, 'lab', 'server2', (_level, message) => lines.push(message));
@@ -58,7 +48,7 @@ test('a mark that does not parse is reported and ignored', () =>
   }));
 
 test('generations grow at every start, and never fall below the seconds since 2024', () =>
-  inTempDir(async (dir) => {
+  inTempDir('mark', async (dir) => {
     const at = (iso: string) => () => Date.parse(iso);
     const a = await nextGeneration(dir, 'lab', 'server1', at('2026-12-06T00:00:00Z'));
     const b = await nextGeneration(dir, 'lab', 'server1', at('2026-12-06T00:00:00Z'));

@@ -1,21 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { chmod, chown, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, chown, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { generateSecret, loadSecret } from '../../agent/net/secret.ts';
+import { inTempDir } from './temp-dir.ts';
 
 const asRoot = process.getuid?.() === 0;
-
-async function inTempDir(body: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'hanfs-secret-'));
-  try {
-    await body(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
 
 async function secretFile(dir: string, content: string, mode = 0o600): Promise<string> {
   const path = join(dir, 'secret');
@@ -35,14 +26,14 @@ async function refusal(path: string): Promise<string> {
 
 test('accepts a root-only file, without its trailing newline', async () => {
   if (!asRoot) return;
-  await inTempDir(async (dir) => {
+  await inTempDir('secret', async (dir) => {
     const path = await secretFile(dir, '0123456789abcdef0123\n');
     assert.equal(await loadSecret(path), Buffer.from('0123456789abcdef0123'));
   });
 });
 
 test('refuses a file others may read or write, naming the path and the mode', async () => {
-  await inTempDir(async (dir) => {
+  await inTempDir('secret', async (dir) => {
     for (const mode of [0o640, 0o604, 0o400, 0o700, 0o4600]) {
       const path = await secretFile(dir, '0123456789abcdef0123\n', mode);
       const message = await refusal(path);
@@ -55,7 +46,7 @@ test('refuses a file others may read or write, naming the path and the mode', as
 
 test('refuses a file not owned by root', async () => {
   if (!asRoot) return;
-  await inTempDir(async (dir) => {
+  await inTempDir('secret', async (dir) => {
     const path = await secretFile(dir, '0123456789abcdef0123\n');
     await chown(path, 1, 1);
     assert.match(await refusal(path), 'owned by uid 1, must be owned by root');
@@ -64,7 +55,7 @@ test('refuses a file not owned by root', async () => {
 
 test('refuses a secret shorter than 16 bytes; the newline does not count', async () => {
   if (!asRoot) return;
-  await inTempDir(async (dir) => {
+  await inTempDir('secret', async (dir) => {
     const path = await secretFile(dir, '0123456789abcde\n');
     assert.match(await refusal(path), '15 bytes, must hold at least 16');
     await rm(path);
@@ -73,7 +64,7 @@ test('refuses a secret shorter than 16 bytes; the newline does not count', async
 });
 
 test('refuses what is not a regular file, without waiting on a FIFO', async () => {
-  await inTempDir(async (dir) => {
+  await inTempDir('secret', async (dir) => {
     assert.match(await refusal(dir), 'not a regular file (a directory)');
     const fifo = join(dir, 'fifo');
     execFileSync('mkfifo', ['-m', '600', fifo]);
@@ -83,7 +74,7 @@ test('refuses what is not a regular file, without waiting on a FIFO', async () =
 });
 
 test('generates 32 random bytes in hex with mode 0600, and never overwrites', async () => {
-  await inTempDir(async (dir) => {
+  await inTempDir('secret', async (dir) => {
     const path = join(dir, 'secret');
     // A umask that would leave the file read-only: the mode must come out 0600 all the same.
     const oldUmask = process.umask(0o277);
