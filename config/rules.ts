@@ -22,6 +22,7 @@ export function checkPairRules(config: PairConfig, ctx: z.core.$RefinementCtx<Pa
   const report: Report = (path, expected, found, hint) =>
     ctx.addIssue({ code: 'custom', path: [...path], message: expected, input: found, ...(hint ? { params: { hint } } : {}) });
   checkTiming(config.timing, report);
+  checkGrace(config, report);
   checkWatchdog(config, report);
   checkCommandNames(config.nfs, report);
   checkPlaceholders(config, report);
@@ -46,6 +47,17 @@ function checkTiming(timing: TimingConfig, report: Report): void {
   const twoRoundsMs = 2 * timing.heartbeatIntervalMs * timing.missesBeforeSuspicion;
   if (timing.fenceAfterMs < twoRoundsMs) {
     report(['timing', 'fenceAfterMs'], `at least 2 × heartbeatIntervalMs × missesBeforeSuspicion = ${twoRoundsMs}`, timing.fenceAfterMs);
+  }
+}
+
+/**
+ * A client whose lease was still running at a crash must find the grace period open when it comes to reclaim: it
+ * renews at most a lease apart, so a grace shorter than the lease can close before it notices (Ganesha warns too).
+ */
+function checkGrace(config: PairConfig, report: Report): void {
+  const { profile, leaseSeconds, graceSeconds } = config.nfs;
+  if (profile === 'ganesha' && graceSeconds < leaseSeconds) {
+    report(['nfs', 'graceSeconds'], `at least nfs.leaseSeconds (${leaseSeconds})`, graceSeconds);
   }
 }
 

@@ -74,9 +74,10 @@ const resourcesSchema = strictObject({
 
 const nfsSchema = strictObject({
   profile: z.enum(nfsProfiles),
-  // Ganesha 4.3 never leaves its grace period with a 1-second lease.
-  leaseSeconds: z.int().min(2).default(2),
-  graceSeconds: z.int().min(0).default(2),
+  // Ganesha 4.3 never leaves its grace period with a 1-second lease. The defaults are for a site with many clients:
+  // a lease that a few seconds of network trouble do not expire, and a grace no shorter (README: NFSv4 lease and grace).
+  leaseSeconds: z.int().min(2).default(10),
+  graceSeconds: z.int().min(0).default(10),
   commands: z.record(z.string(), argv).default({}),
 }).transform((nfs) => ({ ...nfs, commands: { ...defaultCommands(nfs.profile), ...nfs.commands } }));
 

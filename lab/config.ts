@@ -72,6 +72,8 @@ reintegrate: ${reintegrate}
 fenceCommand: [nsenter, -t, "${state.bmc}", -m, -n, --, ${ROOT}scripts/lab, fence, --prefix, ${p}, "{partner}"]
 timing: { ${Object.entries(timing).map(([k, v]) => `${k}: ${v}`).join(', ')} }
 metrics: { listen: "${METRICS_LISTEN}" }
+# Lab tuning, not the defaults (10 and 10): with a handful of clients, a 2 s grace lets the tests see a takeover's
+# whole client stall in seconds; Ganesha lifts it early only on its reaper's tick, every lease / 2.
 nfs: { profile: ganesha, leaseSeconds: 2, graceSeconds: 2 }
 nodes:
 ${node('server1', 'disk1', '/srv1')}${node('server2', 'disk2', '/srv2')}`);

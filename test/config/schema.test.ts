@@ -76,8 +76,8 @@ test('defaults are filled in', () => {
   });
   assert.is(config.resources.restartLimit, 3);
   assert.is(config.fenceCommand, null);
-  assert.is(config.nfs.leaseSeconds, 2);
-  assert.is(config.nfs.graceSeconds, 2);
+  assert.is(config.nfs.leaseSeconds, 10);
+  assert.is(config.nfs.graceSeconds, 10);
   assert.equal(config.nfs.commands, defaultCommands('ganesha'));
   const server1 = config.nodes['server1'];
   assert.is(server1?.hostname, 'server1');
@@ -253,6 +253,11 @@ test("an export lies under one of its node's mount points", () => {
 test("command names must be ones the profile knows, and the error lists them", () => {
   assertRejected((raw) => { raw.nfs.commands = { serverStart: ['rpc.nfsd', '8'] }; }, 'nfs.commands.serverStart', 'ganesha profile knows (addressAdd');
   validConfig(labWith((raw) => { raw.nfs = { profile: 'knfsd', commands: { serverStart: ['rpc.nfsd', '16'] } }; }));
+});
+
+test('a Ganesha grace period shorter than the lease is refused: a client renewing just before a crash could miss it', () => {
+  assertRejected((raw) => { raw.nfs = { profile: 'ganesha', leaseSeconds: 10, graceSeconds: 5 }; }, 'nfs.graceSeconds', 'at least nfs.leaseSeconds (10)');
+  validConfig(labWith((raw) => { raw.nfs = { profile: 'ganesha', leaseSeconds: 10, graceSeconds: 10 }; }));
 });
 
 test('selectNode by explicit name', () => {

@@ -38,7 +38,7 @@ test('kerberos off with a private cache dir; grace, lease and recovery on the gr
   const text = configFor();
   assert.equal(blocks(text, 'NFS_KRB5'), ['    Active_krb5 = false;\n    CCacheDir = "/run/hanfs-test/server1/krb";\n']);
   assert.equal(blocks(text, 'NFSv4'), [
-    '    Grace_Period = 2;\n    Lease_Lifetime = 2;\n    RecoveryBackend = fs;\n'
+    '    Grace_Period = 10;\n    Lease_Lifetime = 10;\n    RecoveryBackend = fs;\n'
       + '    RecoveryRoot = "/srv/server1/.hanfs/ganesha-recovery";\n',
   ]);
 });
