@@ -102,13 +102,21 @@ export type RecordKind = 'slot' | 'inbox' | 'intent';
 
 const KIND_CODES = { header: 1, slot: 2, inbox: 3, intent: 4 } as const;
 
-/** Never reorder: the code is what is on the disk. A new phase gets the next code. */
-export const PHASE_CODES: Record<Phase, number> = {
+/**
+ * A phase's one-byte code in the pair's status records, on the disk (the slot) and on the wire (heartbeat-codec.ts).
+ * Never reorder: the code is what is on the disk. A new phase gets the next code.
+ */
+export const PHASE_CODES: Readonly<Record<Phase, number>> = {
   booting: 0, starting: 1, normal: 2, suspecting: 3, probing: 4, partner_degraded: 5, power_fencing: 6,
   fencing_partner: 7, taking_over: 8, serving_both: 9, releasing: 10, handing_over: 11, fenced: 12,
   reintegrating: 13, self_fenced: 14,
 };
 const PHASE_BY_CODE = new Map(Object.entries(PHASE_CODES).map(([phase, code]) => [code, phase as Phase]));
+
+/** The phase a status record's code names, or undefined for a code no phase has. */
+export function phaseOfCode(code: number): Phase | undefined {
+  return PHASE_BY_CODE.get(code);
+}
 
 /** The pair id and node names accepted by the config; node names start with a letter there. */
 const PAIR_ID = /^[a-z0-9-]{1,32}$/;
@@ -310,7 +318,7 @@ export function encodeSlot(ctx: RecordContext, node: NodeIndex, seq: number, wri
 
 export function decodeSlot(ctx: RecordContext, node: NodeIndex, bytes: Uint8Array): RecordRead<StatusRecord> {
   return decodeRecord(ctx, 'slot', node, bytes, (buf) => {
-    const phase = PHASE_BY_CODE.get(buf[SLOT.phase]!);
+    const phase = phaseOfCode(buf[SLOT.phase]!);
     if (phase === undefined) return `unknown phase code ${buf[SLOT.phase]}`;
     const owns = ctx.header.nodes.filter((_, i) => (buf[SLOT.owns]! & (1 << i)) !== 0);
     const counts = [

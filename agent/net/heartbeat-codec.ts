@@ -22,7 +22,7 @@
 // | b+17     | 1    | node: node index                                                                       |
 // | b+18     | 4    | gen, u32                                                                               |
 // | b+22     | 8    | counter, float64 holding an integer up to 2^53 − 1                                     |
-// | b+30     | 1    | phase: its index in PHASE_CODES                                                        |
+// | b+30     | 1    | phase: its code in PHASE_CODES (agent/disk/layout.ts, as in the disk's slot)            |
 // | b+31     | 1    | owns: bit i set when the group of node i is owned                                      |
 // | b+32     | 1    | isolated, 0 or 1                                                                       |
 // | b+33     | 4    | pong, u32                                                                              |
@@ -60,6 +60,7 @@
 import { createHmac, sign, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 import type { Heartbeat, NetId, NodeId, Phase, StatusRecord } from '../core/types.ts';
+import { PHASE_CODES, phaseOfCode } from '../disk/layout.ts';
 import type { HeartbeatDropReason, HeartbeatExtras } from '../ports.ts';
 
 export interface PairIdentity {
@@ -102,14 +103,6 @@ const MAC_BYTES = 32;
 const SIGNATURE_BYTES = 64;
 const PROOF_BYTES = MAC_BYTES + SIGNATURE_BYTES;
 
-// Wire codes: a phase's code is its index here, so new phases go at the end, never in between.
-const PHASE_CODES = [
-  'booting', 'starting', 'normal', 'suspecting', 'probing', 'partner_degraded', 'power_fencing', 'fencing_partner',
-  'taking_over', 'serving_both', 'releasing', 'handing_over', 'fenced', 'reintegrating', 'self_fenced',
-] as const satisfies readonly Phase[];
-// A Phase added to the core but not here fails the type check, rather than failing to encode at run time.
-type MustBeNever<T extends never> = T;
-type PhasesWithoutACode = MustBeNever<Exclude<Phase, (typeof PHASE_CODES)[number]>>;
 
 /** The packet for network `net`: each network gets its own, since the proofs cover the network. */
 export function encodeHeartbeat(
@@ -226,7 +219,7 @@ function writeHeartbeat(w: Writer, nodes: readonly NodeId[], hb: Heartbeat): voi
   w.u8('status.node', nodeIndex(nodes, s.node));
   w.u32('status.gen', s.gen);
   w.safeInteger('status.counter', s.counter);
-  w.u8('status.phase', PHASE_CODES.indexOf(s.phase));
+  w.u8('status.phase', PHASE_CODES[s.phase]);
   w.u8('status.owns', s.owns.reduce((mask, group) => mask | (1 << nodeIndex(nodes, group)), 0));
   w.bool(s.isolated);
   w.u32('status.pong', s.pong);
@@ -395,7 +388,7 @@ class Reader {
   }
 
   phase(): Phase {
-    const phase = PHASE_CODES[this.u8()];
+    const phase = phaseOfCode(this.u8());
     if (phase === undefined) throw new Rejected('malformed');
     return phase;
   }
