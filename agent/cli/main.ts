@@ -7,6 +7,7 @@ import { registerDiskCommands } from './disk.ts';
 import { EXIT } from './exit-codes.ts';
 import { registerGroupCommand } from './group.ts';
 import { registerKeyCommands } from './keys.ts';
+import { registerOcfCommand } from './ocf.ts';
 import { briefUsageErrors } from './usage.ts';
 import { registerSimulateCommand } from './simulate.ts';
 import { packageVersion } from './version.ts';
@@ -26,6 +27,7 @@ registerConfigCommands(program);
 registerDiskCommands(program);
 registerGroupCommand(program);
 registerKeyCommands(program);
+registerOcfCommand(program);
 registerSimulateCommand(program);
 registerWatchCommand(program);
 // Last: it reaches every command registered above.

@@ -79,6 +79,21 @@ function mountOptions(disk: DiskConfig): string[] {
   return [...disk.mountOptions, ...logdev];
 }
 
+/** Each disk of the group and whether it is mounted where it belongs in this mount namespace (a monitor's question). */
+export async function diskMounts(ctx: ResourceContext, group: GroupId): Promise<Array<{ disk: DiskConfig; mounted: boolean; problem: string | null }>> {
+  const mounts = await readMounts();
+  return Promise.all(groupConfig(ctx, group).disks.map(async (disk) => {
+    const mountPoint = await canonicalMountPoint(disk.mountPoint);
+    const device = await deviceNumberOf(disk.device).catch(() => null);
+    const present = topMountAt(mounts, mountPoint);
+    if (present && (present.device === device || present.source === disk.device)) return { disk, mounted: true, problem: null };
+    return {
+      disk, mounted: false,
+      problem: present ? `${mountPoint} has ${present.source} mounted on it, not ${disk.device}` : `${disk.device} is not mounted on ${mountPoint}`,
+    };
+  }));
+}
+
 /** Unmounts each disk, last mounted first. */
 export async function unmountDisks(ctx: ResourceContext, group: GroupId): Promise<void> {
   for (const disk of [...groupConfig(ctx, group).disks].reverse()) await unmountDisk(ctx, group, disk);

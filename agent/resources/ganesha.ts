@@ -5,7 +5,7 @@ import { basename } from 'node:path';
 import { addressOf } from '../../config/ipv4.ts';
 import type { GroupId } from '../core/types.ts';
 import { processAlive } from '../sensors/process-alive.ts';
-import { commandArgv, groupConfig, type ResourceContext } from './context.ts';
+import { COMMAND_TIMEOUT_MS, commandArgv, groupConfig, runOrFail, type ResourceContext } from './context.ts';
 import { spawnDetachedDaemon } from './detached-daemon.ts';
 import { ganeshaConfig, ganeshaPaths, recoveryRoot, type GaneshaPaths } from './ganesha-config.ts';
 import { logSize, startupErrors } from './ganesha-log.ts';
@@ -77,6 +77,25 @@ export class GaneshaProfile implements NfsProfile {
       const ok = processAlive(pid);
       return { group, ok, detail: ok ? `Ganesha PID ${pid} runs` : `Ganesha of group ${group} (PID ${pid}) has died` };
     });
+  }
+
+  async serverState(group: GroupId, deep: boolean): Promise<{ running: boolean; problem: string | null }> {
+    const pid = await this.findRunning(group);
+    if (pid === null) return { running: false, problem: `Ganesha of group ${group} is not running` };
+    if (!deep) return { running: true, problem: null };
+    const ip = addressOf(groupConfig(this.ctx, group).primary.address);
+    return (await processListensOn(pid, ip, NFS_PORT))
+      ? { running: true, problem: null }
+      : { running: true, problem: `Ganesha of group ${group} (PID ${pid}) runs but does not listen on ${ip}:${NFS_PORT}` };
+  }
+
+  /** The config file written again from the configuration as it is now, then the reloadExports command (SIGHUP). */
+  async reloadExports(group: GroupId): Promise<void> {
+    const pid = await this.findRunning(group);
+    if (pid === null) return;
+    const paths = ganeshaPaths(this.ctx.runDir, group);
+    await writeFile(paths.configFile, ganeshaConfig(this.ctx.view.pair.nfs, groupConfig(this.ctx, group), paths));
+    await runOrFail(this.ctx, commandArgv(this.ctx, 'reloadExports', { pid: String(pid) }), COMMAND_TIMEOUT_MS.nfsAdmin);
   }
 
   private startArgv(paths: GaneshaPaths): string[] {

@@ -1,6 +1,7 @@
 // The knfsd profile: the kernel's NFS server, started and stopped with rpc.nfsd, exports added and removed one by
 // one with exportfs, and NSM reboot notifications with sm-notify (NFSv3 clients reclaim their locks on them).
 // One kernel server serves every group this node holds, so it stops only with the last of them.
+import { readFile } from 'node:fs/promises';
 import { addressOf } from '../../config/ipv4.ts';
 import type { ExportConfig } from '../../config/schema.ts';
 import type { GroupId } from '../core/types.ts';
@@ -55,6 +56,17 @@ export class KnfsdProfile implements NfsProfile {
     // sm-notify -v takes the address to send from, without a prefix length.
     const ip = addressOf(groupConfig(this.ctx, group).primary.address);
     await runOrFail(this.ctx, commandArgv(this.ctx, 'notify', { address: ip, ip }), COMMAND_TIMEOUT_MS.nfsAdmin);
+  }
+
+  /** The kernel server runs while it has threads (/proc/fs/nfsd/threads, 0 when stopped, absent without nfsd). */
+  async serverState(): Promise<{ running: boolean; problem: string | null }> {
+    const threads = Number((await readFile('/proc/fs/nfsd/threads', 'utf8').catch(() => '0')).trim());
+    return threads > 0 ? { running: true, problem: null } : { running: false, problem: 'the kernel NFS server has no threads' };
+  }
+
+  /** exportfs -o of an export already there updates its options. */
+  async reloadExports(group: GroupId): Promise<void> {
+    if ((await this.serverState()).running) await this.startExports(group);
   }
 
   /** The kernel server has no process of its own to watch. */

@@ -20,4 +20,11 @@ export interface NfsProfile {
   notifyClients(group: GroupId): Promise<void>;
   /** Whether the server process of each group this agent runs is alive: from /proc only, called on every tick. */
   serverHealth(): ServerHealth[];
+  /**
+   * Whether the group's NFS server runs on this node, found afresh (not from what this process started): for an
+   * outside manager's monitor. `deep` also asks whether it listens on the group's address. A problem, or null.
+   */
+  serverState(group: GroupId, deep: boolean): Promise<{ running: boolean; problem: string | null }>;
+  /** Applies the group's exports as the configuration now has them to its running server; nothing if it does not run. */
+  reloadExports(group: GroupId): Promise<void>;
 }

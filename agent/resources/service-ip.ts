@@ -27,7 +27,7 @@ export function parseIpv4Addresses(output: string): string[] {
   return [...output.matchAll(/\binet (\d+\.\d+\.\d+\.\d+)\//g)].map((m) => m[1]!);
 }
 
-async function addressPresent(ctx: ResourceContext, iface: string, ip: string): Promise<boolean> {
+export async function addressPresent(ctx: ResourceContext, iface: string, ip: string): Promise<boolean> {
   const shown = await runOrFail(ctx, ['ip', '-o', '-4', 'addr', 'show', 'dev', iface], COMMAND_TIMEOUT_MS.ip);
   return parseIpv4Addresses(shown.stdout).includes(ip);
 }

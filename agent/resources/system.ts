@@ -8,6 +8,7 @@ import type { CommandRunner, LogFn, ResourceDriver } from '../ports.ts';
 import { ArpAnnouncer } from './arp-announce.ts';
 import type { ResourceContext } from './context.ts';
 import { mountDisks, replayLogs, unmountDisks } from './disks.ts';
+import { inspectGroup, type GroupState } from './group-state.ts';
 import { ClientConnections } from './nfs-clients.ts';
 import { GaneshaProfile } from './ganesha.ts';
 import { KnfsdProfile } from './knfsd.ts';
@@ -89,6 +90,16 @@ export class SystemResources implements ResourceDriver {
     return this.nfs.serverHealth().map(({ group, ok, detail }) => ({
       group, resource: this.serverResource.get(group) ?? 'nfs_server', ok, detail,
     }));
+  }
+
+  /** What of the group runs here, found afresh (group-state.ts): for an outside cluster manager's monitor. */
+  inspect(group: GroupId, depth: number, skip: readonly ResourceKind[] = []): Promise<GroupState> {
+    return inspectGroup(this.ctx, this.nfs, group, depth, skip);
+  }
+
+  /** Applies the group's exports as the configuration has them now to its running NFS server. */
+  reloadExports(group: GroupId): Promise<void> {
+    return this.nfs.reloadExports(group);
   }
 
   /** Resolves when the background work (gratuitous ARP series, tickle ACKs) is over: before the agent exits. */
