@@ -31,11 +31,13 @@ test('install --destdir stages the program, the command, the units, the sysctl a
     'usr/local/bin/hanfs', 'usr/local/lib/hanfs/bin/hanfs', 'usr/local/lib/hanfs/agent/cli/main.ts',
     'usr/local/lib/systemd/system/hanfs-agent.service', 'usr/local/lib/systemd/system/hanfs-watch.service',
     'etc/sysctl.d/90-hanfs.conf', 'etc/hanfs/pair.yaml.example', 'usr/local/share/doc/hanfs/README.md',
-    'usr/local/share/doc/hanfs/examples/knfsd-pair.yaml',
+    'usr/local/share/doc/hanfs/examples/knfsd-pair.yaml', 'usr/lib/ocf/resource.d/hanfs/vserver',
   ]) assert.ok(existsSync(join(dest, path)), path);
   assert.match(readFileSync(join(dest, 'usr/local/bin/hanfs'), 'utf8'), new RegExp(`\nexec ${process.execPath} /usr/local/lib/hanfs/bin/hanfs "\\$@"\n$`));
   assert.is(statSync(join(dest, 'etc/hanfs')).mode & 0o777, 0o700, 'the configuration directory holds the secret');
   assert.is(statSync(join(dest, 'usr/local/bin/hanfs')).mode & 0o777, 0o755);
+  assert.is(statSync(join(dest, 'usr/lib/ocf/resource.d/hanfs/vserver')).mode & 0o777, 0o755, 'Pacemaker runs the OCF agent by path');
+  assert.match(readFileSync(join(dest, 'usr/lib/ocf/resource.d/hanfs/vserver'), 'utf8'), /^HANFS=\/usr\/local\/bin\/hanfs$/m);
   // Production dependencies only, the native addons with them.
   const modules = join(dest, 'usr/local/lib/hanfs/node_modules');
   assert.ok(existsSync(join(modules, 'unix-dgram/build/Release/unix_dgram.node')));
@@ -64,6 +66,36 @@ test('install --destdir stages the program, the command, the units, the sysctl a
   if ((v.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') throw new Error('systemd-analyze (Debian package systemd) is needed to check the units');
   assert.is(v.status, 0, v.stderr);
   assert.is(v.stderr, '', 'no warnings');
+}));
+
+test('the staged OCF agent runs hanfs ocf: meta-data valid for ocf-tester\'s DTD; without hanfs, stopped', () => withDest((dest) => {
+  assert.is(install(['--destdir', dest, '--ocfdir', '/usr/lib/ocf-test']).code, 0);
+  const staged = join(dest, 'usr/lib/ocf-test/resource.d/hanfs/vserver');
+  assert.ok(existsSync(staged), '--ocfdir is respected');
+  // The staged command execs the program where it will be installed, not where it is staged: point it there.
+  const command = join(dest, 'hanfs-staged');
+  writeFileSync(command, `#!/bin/sh\nexec ${process.execPath} ${join(dest, 'usr/local/lib/hanfs/bin/hanfs')} "$@"\n`, { mode: 0o755 });
+  const agentText = readFileSync(staged, 'utf8');
+  const agent = join(dest, 'vserver');
+  writeFileSync(agent, agentText.replace('HANFS=/usr/local/bin/hanfs', `HANFS=${command}`), { mode: 0o755 });
+  const md = spawnSync(agent, ['meta-data'], { encoding: 'utf8' });
+  assert.is(md.status, 0, md.stderr);
+  assert.match(md.stdout, /<resource-agent name="vserver"/);
+  const lint = spawnSync('xmllint', ['--noout', '--valid', '-'], { input: md.stdout, cwd: '/usr/share/resource-agents', encoding: 'utf8' });
+  if ((lint.error as NodeJS.ErrnoException | undefined)?.code !== 'ENOENT' && existsSync('/usr/share/resource-agents/ra-api-1.dtd')) {
+    assert.is(lint.status, 0, lint.stderr);
+  }
+  assert.is(spawnSync(agent, ['notify']).status, 3, 'OCF_ERR_UNIMPLEMENTED');
+
+  // hanfs not installed on this node: a probe finds the resource stopped, a stop succeeds, a start cannot (OCF_ERR_INSTALLED).
+  const absent = join(dest, 'vserver-absent');
+  writeFileSync(absent, agentText.replace('HANFS=/usr/local/bin/hanfs', `HANFS=${join(dest, 'no/hanfs')}`), { mode: 0o755 });
+  const probeEnv = { ...process.env, OCF_RESKEY_CRM_meta_interval: '0' };
+  assert.is(spawnSync(absent, ['monitor'], { env: probeEnv }).status, 7);
+  assert.is(spawnSync(absent, ['monitor'], { env: { ...process.env, OCF_RESKEY_CRM_meta_interval: '10000' } }).status, 5);
+  assert.is(spawnSync(absent, ['stop']).status, 0);
+  assert.is(spawnSync(absent, ['start']).status, 5);
+  assert.is(install(['--destdir', dest, '--ocfdir', 'relative']).code, 64);
 }));
 
 test('install again: the program is replaced, a configuration in place is left alone; another prefix', () => withDest((dest) => {
