@@ -44,10 +44,21 @@ export async function createSigningKeys(prefix: string): Promise<Record<Server, 
   return { server1: keys[0]!, server2: keys[1]! };
 }
 
-/** `timing` replaces the lab's (the benchmarks measure the agent at its defaults too: pass {}). */
+export interface LabNfs {
+  leaseSeconds: number;
+  graceSeconds: number;
+}
+
+/**
+ * Lab tuning, not the defaults (10 and 10): with a handful of clients, a 2 s grace lets the tests see a takeover's
+ * whole client stall in seconds; Ganesha lifts it early only on its reaper's tick, every lease / 2.
+ */
+export const LAB_NFS: LabNfs = { leaseSeconds: 2, graceSeconds: 2 };
+
+/** `timing` replaces the lab's (the benchmarks measure the agent at its defaults too: pass {}); `nfs` likewise. */
 export function writeConfigs(
   state: LabState, publicKeys: Record<Server, string>, reintegrate: 'manual' | 'auto',
-  timing: Readonly<Record<string, number>> = LAB_TIMING,
+  timing: Readonly<Record<string, number>> = LAB_TIMING, nfs: LabNfs = LAB_NFS,
 ): void {
   const p = state.prefix;
   const node = (s: Server, disk: string, pseudo: string) => `  ${s}:
@@ -72,9 +83,7 @@ reintegrate: ${reintegrate}
 fenceCommand: [nsenter, -t, "${state.bmc}", -m, -n, --, ${ROOT}scripts/lab, fence, --prefix, ${p}, "{partner}"]
 timing: { ${Object.entries(timing).map(([k, v]) => `${k}: ${v}`).join(', ')} }
 metrics: { listen: "${METRICS_LISTEN}" }
-# Lab tuning, not the defaults (10 and 10): with a handful of clients, a 2 s grace lets the tests see a takeover's
-# whole client stall in seconds; Ganesha lifts it early only on its reaper's tick, every lease / 2.
-nfs: { profile: ganesha, leaseSeconds: 2, graceSeconds: 2 }
+nfs: { profile: ganesha, leaseSeconds: ${nfs.leaseSeconds}, graceSeconds: ${nfs.graceSeconds} }
 nodes:
 ${node('server1', 'disk1', '/srv1')}${node('server2', 'disk2', '/srv2')}`);
   }

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { processAlive } from '../agent/sensors/process-alive.ts';
 import { boot, killAll } from './agents.ts';
-import { createSigningKeys, SERVERS, writeConfigs } from './config.ts';
+import { createSigningKeys, SERVERS, writeConfigs, type LabNfs } from './config.ts';
 import { createDisks, destroyDisks } from './disks.ts';
 import { sh } from './exec.ts';
 import { stopGuests } from './guest/lifecycle.ts';
@@ -22,6 +22,8 @@ export interface LabOptions {
   timeoutMs: number;
   /** The agents' timing instead of the lab's (LAB_TIMING). */
   timing?: Readonly<Record<string, number>>;
+  /** The NFSv4 lease and grace, instead of the lab's 2 s and 2 s (LAB_NFS). */
+  nfs?: LabNfs;
   /** Size of each data disk, instead of 64 MiB. */
   dataDiskMiB?: number;
   /** What the servers run instead of booting the hanfs agents (keepalived, for the benchmarks). */
@@ -41,7 +43,7 @@ export async function labUp(prefix: string, opts: LabOptions): Promise<void> {
     await createDisks(state, opts.dataDiskMiB);
     for (const s of SERVERS) await createMountNs(prefix, s);
     writeFileSync(labPath(prefix, 'secret'), `${prefix}-lab-secret-${Date.now()}\n`, { mode: 0o600 });
-    writeConfigs(state, await createSigningKeys(prefix), opts.reintegrate, opts.timing);
+    writeConfigs(state, await createSigningKeys(prefix), opts.reintegrate, opts.timing, opts.nfs);
     await sh([process.execPath, `${ROOT}bin/hanfs`, 'disk', 'init', state.loops.mailbox!, '--pair', 'lab',
       '--nodes', SERVERS.join(','), '--secret-file', labPath(prefix, 'secret'), '--force']);
     if (opts.startServers) await opts.startServers(prefix);
