@@ -1,8 +1,6 @@
 // `hanfs simulate`: runs both nodes' cores through seeded fault schedules and checks the pair's invariants.
+import { existsSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
-import { describeVerdict, huntMutant, survivedUnexplained } from '../sim/mutant-hunt.ts';
-import { MUTANTS } from '../sim/mutants.ts';
-import { optionsForSeed, runParallel, runSeed } from '../sim/run.ts';
 
 /** Seeds each planted fault is hunted through with --mutants, unless --seeds says otherwise. */
 const MUTANT_BUDGET = 20_000;
@@ -36,13 +34,48 @@ export function registerSimulateCommand(program: Command): void {
     .option('--workers <n>', 'worker threads, ≥ 1 (default: one per core)', wholeNumber(1))
     .option('--mutants', 'run the catalog of planted protocol faults instead: each must be caught')
     .action(async (opts: SimulateOptions) => {
-      if (opts.seed !== undefined) process.exitCode = replay(opts.seed, !!opts.verbose);
-      else if (opts.mutants) process.exitCode = await mutants(opts);
-      else process.exitCode = await batch(opts);
+      let sim: Simulator;
+      try {
+        sim = await loadSimulator();
+      } catch (err) {
+        console.error(`hanfs simulate: ${(err as Error).message}`);
+        process.exitCode = 1;
+        return;
+      }
+      if (opts.seed !== undefined) process.exitCode = replay(sim, opts.seed, !!opts.verbose);
+      else if (opts.mutants) process.exitCode = await mutants(sim, opts);
+      else process.exitCode = await batch(sim, opts);
     });
 }
 
-function replay(seed: number, verbose: boolean): number {
+type Simulator = typeof import('../sim/run.ts') & typeof import('../sim/mutant-hunt.ts') & typeof import('../sim/mutants.ts');
+
+/**
+ * The simulator, loaded only for this command. It runs as TypeScript only (its worker threads and planted mutants
+ * load the .ts source), so the compiled CLI (dist/) loads it from the checkout's source through tsx, a development
+ * dependency: an installed copy, which has neither, cannot simulate.
+ */
+async function loadSimulator(): Promise<Simulator> {
+  const compiled = !import.meta.url.endsWith('.ts');
+  const dir = new URL(compiled ? '../../../agent/sim/' : '../sim/', import.meta.url);
+  const unavailable = 'the simulator runs from a checkout with its development dependencies (its TypeScript through tsx): '
+    + 'run it there (npm ci, then hanfs simulate or npm run sim)';
+  if (!existsSync(new URL('run.ts', dir))) throw new Error(unavailable);
+  if (compiled) {
+    let tsx: typeof import('tsx/esm/api');
+    try {
+      tsx = await import('tsx/esm/api');
+    } catch {
+      throw new Error(unavailable);
+    }
+    tsx.register();
+  }
+  const parts = await Promise.all(['run.ts', 'mutant-hunt.ts', 'mutants.ts'].map((file) => import(new URL(file, dir).href)));
+  return Object.assign({}, ...parts) as Simulator;
+}
+
+function replay(sim: Simulator, seed: number, verbose: boolean): number {
+  const { runSeed, optionsForSeed } = sim;
   const r = runSeed(seed, optionsForSeed(seed), verbose);
   for (const line of r.trace) console.log(line);
   for (const v of r.violations) console.log(`VIOLATION seed ${seed}: ${v}`);
@@ -50,7 +83,8 @@ function replay(seed: number, verbose: boolean): number {
   return r.violations.length > 0 ? 1 : 0;
 }
 
-async function mutants(opts: SimulateOptions): Promise<number> {
+async function mutants(sim: Simulator, opts: SimulateOptions): Promise<number> {
+  const { MUTANTS, huntMutant, describeVerdict, survivedUnexplained } = sim;
   const budget = opts.seeds ?? MUTANT_BUDGET;
   const workers = opts.workers;
   let caught = 0;
@@ -65,7 +99,8 @@ async function mutants(opts: SimulateOptions): Promise<number> {
   return unexplained > 0 ? 1 : 0;
 }
 
-async function batch(opts: SimulateOptions): Promise<number> {
+async function batch(sim: Simulator, opts: SimulateOptions): Promise<number> {
+  const { runParallel } = sim;
   const count = opts.seeds ?? 1000;
   const first = opts.first;
   const workers = opts.workers;

@@ -8,10 +8,13 @@ import { Worker } from 'node:worker_threads';
 import type { SectorDeviceInfo } from './direct-io.ts';
 import type { IoJob, IoMessage, IoWorkerData } from './worker.ts';
 
-// Workers start without the parent's TypeScript loader: the thread registers tsx, then loads worker.ts. Both are
-// absolute URLs, so the thread finds them whatever the working directory.
-const BOOT = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
-  .then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./worker.ts', import.meta.url).href)}); })`;
+// Compiled (dist/), the thread loads worker.js as it is. Run as TypeScript (tests, a checkout's tsx), the thread
+// starts without the parent's loader: it registers tsx, then loads worker.ts. Both are absolute URLs, so the thread
+// finds them whatever the working directory; tsx is resolved only in the second case (an installed copy has none).
+const BOOT = import.meta.url.endsWith('.ts')
+  ? `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
+  .then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./worker.ts', import.meta.url).href)}); })`
+  : `import(${JSON.stringify(new URL('./worker.js', import.meta.url).href)})`;
 
 /** How long close() waits for the thread to end: one stuck in a disk system call ends when the call returns. */
 const CLOSE_WAIT_MS = 200;
