@@ -69,7 +69,7 @@ export function renderMarkdown(r: BenchResults, chartFile: string): string {
   }
   const notify = r.failover.filter((x) => x.system !== hanfs).flatMap((x) => x.phases.filter((p) => p.key === 'notify').map((p) => p.endMs - p.startMs));
   if (notify.length) {
-    out.push(`keepalived's notify script starts \`hanfs group start\` (Node and tsx) after the address is up: ${range(summarize(notify))} of its failover before the first step; a shell script calling the commands directly would save most of it.`);
+    out.push(`keepalived's notify script starts \`hanfs group start\` (a Node process) after the address is up: ${range(summarize(notify))} of its failover before the first step; a shell script calling the commands directly would save most of it.`);
   }
 
   out.push('## Reintegration and failback');

@@ -28,7 +28,7 @@ test('install --destdir stages the program, the command, the units, the sysctl a
   const r = install(['--destdir', dest]);
   assert.is(r.code, 0, r.stderr);
   for (const path of [
-    'usr/local/bin/hanfs', 'usr/local/lib/hanfs/bin/hanfs', 'usr/local/lib/hanfs/agent/cli/main.ts',
+    'usr/local/bin/hanfs', 'usr/local/lib/hanfs/bin/hanfs', 'usr/local/lib/hanfs/dist/agent/cli/main.js',
     'usr/local/lib/systemd/system/hanfs-agent.service', 'usr/local/lib/systemd/system/hanfs-watch.service',
     'etc/sysctl.d/90-hanfs.conf', 'etc/hanfs/pair.yaml.example', 'usr/local/share/doc/hanfs/README.md',
     'usr/local/share/doc/hanfs/examples/knfsd-pair.yaml', 'usr/lib/ocf/resource.d/hanfs/vserver',
@@ -41,7 +41,9 @@ test('install --destdir stages the program, the command, the units, the sysctl a
   // Production dependencies only, the native addons with them.
   const modules = join(dest, 'usr/local/lib/hanfs/node_modules');
   assert.ok(existsSync(join(modules, 'unix-dgram/build/Release/unix_dgram.node')));
-  assert.not.ok(existsSync(join(modules, 'typescript')), 'no development dependencies');
+  for (const dev of ['typescript', 'tsx', 'esbuild', '@esbuild']) assert.not.ok(existsSync(join(modules, dev)), `no development dependency: ${dev}`);
+  // The compiled program only: no TypeScript to run (bin/hanfs runs dist/ with plain node).
+  assert.not.ok(existsSync(join(dest, 'usr/local/lib/hanfs/agent')), 'no TypeScript sources');
   assert.not.ok(existsSync(join(dest, 'usr/local/lib/hanfs/test')), 'no tests');
 
   // The staged program works on its own: it checks the example configuration it was installed with.
