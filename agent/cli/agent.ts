@@ -1,7 +1,6 @@
 // `hanfs agent`: the daemon. The CLI only turns options into one options object and hands it over.
 import type { Command } from 'commander';
-import { ConfigurationError, runAgent } from '../daemon/run-agent.ts';
-import { reportError } from '../log.ts';
+import { reportError } from '../journal.ts';
 import { DEFAULT_CONFIG } from './defaults.ts';
 import { EXIT } from './exit-codes.ts';
 
@@ -13,6 +12,8 @@ export function registerAgentCommand(program: Command): void {
     .option('--node <name>', "this node's name in the configuration (default: found by host name)")
     .option('--dry-run', 'log the resource actions instead of carrying them out')
     .action(async (opts: { config: string; node?: string; dryRun?: boolean }) => {
+      // The agent and what it needs load only for this command (main.ts registers them all).
+      const { ConfigurationError, runAgent } = await import('../daemon/run-agent.ts');
       try {
         await runAgent({ config: opts.config, node: opts.node, dryRun: !!opts.dryRun });
       } catch (err) {

@@ -1,8 +1,5 @@
 // `hanfs config check FILE`: validate a pair config and show it as the agent will read it.
 import type { Command } from 'commander';
-import { Document, isScalar, visit } from 'yaml';
-import { formatConfigError } from '../../config/errors.ts';
-import { loadConfig } from '../../config/load.ts';
 import type { PairConfig } from '../../config/schema.ts';
 import { loadSigningKey, publicKeyText } from '../net/keys.ts';
 import { loadSecret } from '../net/secret.ts';
@@ -16,6 +13,8 @@ export function registerConfigCommands(program: Command): void {
     .argument('<file>', 'the YAML configuration file')
     .option('--json', 'print the resolved configuration as JSON instead of YAML')
     .action(async (file: string, options: { json?: boolean }) => {
+      // The parser and the schema load only for this command (main.ts registers them all).
+      const [{ loadConfig }, { formatConfigError }] = await Promise.all([import('../../config/load.ts'), import('../../config/errors.ts')]);
       const result = await loadConfig(file);
       if (!result.ok) {
         for (const error of result.errors) console.error(formatConfigError(error));
@@ -29,7 +28,7 @@ export function registerConfigCommands(program: Command): void {
         process.exitCode = EXIT.config;
         return;
       }
-      process.stdout.write(options.json ? `${JSON.stringify(result.config, null, 2)}\n` : toYaml(result.config));
+      process.stdout.write(options.json ? `${JSON.stringify(result.config, null, 2)}\n` : await toYaml(result.config));
     });
 }
 
@@ -57,7 +56,8 @@ async function checkKeyFiles(config: PairConfig): Promise<{ errors: string[]; no
   return { errors, notes };
 }
 
-function toYaml(config: PairConfig): string {
+async function toYaml(config: PairConfig): Promise<string> {
+  const { Document, isScalar, visit } = await import('yaml');
   const document = new Document(config);
   // Command lines and option lists read best as one line each, as they are written in the examples.
   visit(document, {

@@ -1,7 +1,6 @@
 // Commands that talk to the running agent through its control socket: status, events, and the operator's moves.
 // Each checks first that it runs as root (the socket is root's alone), then asks; the exit codes are in exit-codes.ts.
 import { InvalidArgumentError, type Command } from 'commander';
-import { loadConfig } from '../../config/load.ts';
 import type { EventsAnswer } from '../daemon/control-commands.ts';
 import { askControl } from '../daemon/control-socket.ts';
 import type { AgentStatus } from '../daemon/status.ts';
@@ -135,6 +134,8 @@ async function run(name: string, opts: SocketOptions, body: (ask: Ask) => Promis
 }
 
 async function socketFromConfig(file: string): Promise<string> {
+  // The parser and the schema load only when no --socket says where the socket is.
+  const { loadConfig } = await import('../../config/load.ts');
   const loaded = await loadConfig(file);
   if (loaded.ok) return loaded.config.controlSocket;
   const [first] = loaded.errors;

@@ -1,7 +1,6 @@
 // `hanfs disk init` and `hanfs disk dump`: set up and inspect the mailbox on the shared disk.
 import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError, type Command } from 'commander';
-import { loadConfig } from '../../config/load.ts';
 import { SectorDevice } from '../disk/direct-io.ts';
 import { formatDump, readMailbox, unverifiable } from '../disk/dump.ts';
 import { initMailbox } from '../disk/init.ts';
@@ -85,6 +84,8 @@ async function dump(device: string, flags: DumpFlags): Promise<void> {
 }
 
 async function timeoutsFrom(file: string, flags: InitFlags): Promise<MailboxTimeouts> {
+  // The parser and the schema load only for --config.
+  const { loadConfig } = await import('../../config/load.ts');
   const loaded = await loadConfig(file);
   if (!loaded.ok) throw new ExitError(`${file} is not a valid configuration (see hanfs config check ${file})`, EXIT.config);
   const { pair, nodes, timing } = loaded.config;

@@ -3,15 +3,9 @@
 // here checks the partner or the disk's fences: whoever calls it has decided that this node may take the group.
 import { hostname } from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
-import { formatConfigError } from '../../config/errors.ts';
-import { loadConfig, selectNode } from '../../config/load.ts';
 import type { ResourceKind } from '../core/types.ts';
-import { pairView } from '../daemon/pair-view.ts';
-import { ProcessRunner } from '../exec/runner.ts';
-import { closeLogger, createLogger } from '../log.ts';
 import type { LogFn } from '../ports.ts';
 import { parseResourceKinds, runGroupSteps } from '../resources/group-steps.ts';
-import { SystemResources } from '../resources/system.ts';
 import { DEFAULT_CONFIG } from './defaults.ts';
 import { EXIT } from './exit-codes.ts';
 
@@ -45,6 +39,12 @@ function parseSkip(value: string): ResourceKind[] {
 }
 
 async function runOnce(op: 'start' | 'stop', group: string, opts: GroupOptions): Promise<void> {
+  // What a run needs loads only for this command (main.ts registers them all).
+  const [{ formatConfigError }, { loadConfig, selectNode }, { pairView }, { ProcessRunner }, { closeLogger, createLogger }, { SystemResources }] =
+    await Promise.all([
+      import('../../config/errors.ts'), import('../../config/load.ts'), import('../daemon/pair-view.ts'), import('../exec/runner.ts'),
+      import('../log.ts'), import('../resources/system.ts'),
+    ]);
   const loaded = await loadConfig(opts.config);
   if (!loaded.ok) {
     console.error(`hanfs group ${op}: invalid configuration:\n${loaded.errors.map(formatConfigError).join('\n')}`);

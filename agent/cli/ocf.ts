@@ -9,15 +9,11 @@ import { access } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { Command } from 'commander';
-import { formatConfigError } from '../../config/errors.ts';
-import { loadConfig, selectNode } from '../../config/load.ts';
 import type { PairConfig } from '../../config/schema.ts';
 import type { ResourceKind } from '../core/types.ts';
-import { pairView } from '../daemon/pair-view.ts';
-import { ProcessRunner } from '../exec/runner.ts';
 import type { LogFn } from '../ports.ts';
 import { parseResourceKinds, runGroupSteps } from '../resources/group-steps.ts';
-import { SystemResources } from '../resources/system.ts';
+import type { SystemResources } from '../resources/system.ts';
 import { OCF_PARAMETERS, ocfMetadata } from './ocf-metadata.ts';
 import { packageVersion } from './version.ts';
 
@@ -131,21 +127,25 @@ async function openResources(params: Params, checkPath: string | null, log: LogF
     // Not on this node: another node may have it (a node-local problem, OCF_ERR_INSTALLED).
     throw new OcfFailure(OCF.errInstalled, `configuration ${params.config}: ${(err as Error).message}`);
   }
+  // The parser, the schema and the resource layer load only here (main.ts registers every command).
+  const [{ formatConfigError }, { loadConfig, selectNode }, { pairView }, { ProcessRunner }, { SystemResources }] = await Promise.all([
+    import('../../config/errors.ts'), import('../../config/load.ts'), import('../daemon/pair-view.ts'), import('../exec/runner.ts'),
+    import('../resources/system.ts'),
+  ]);
   const loaded = await loadConfig(params.config);
   if (!loaded.ok) throw new OcfFailure(OCF.errConfigured, `invalid configuration: ${loaded.errors.map(formatConfigError).join('; ')}`);
   const pair = loaded.config;
   if (!(params.group in pair.nodes)) {
     throw new OcfFailure(OCF.errConfigured, `group ${params.group} is not one of the pair's (${Object.keys(pair.nodes).join(', ')})`);
   }
-  const self = selfNode(pair, params);
+  const self = selfNode(selectNode(pair, params.node || undefined, hostname()), params);
   const view = pairView(withInterface(pair, self, params), self);
   if (checkPath !== null) await requirePrograms(pair, params.skip, checkPath);
   return new SystemResources({ view, runner: new ProcessRunner({ log }), log, runDir: pair.runDir });
 }
 
 /** The node parameter, else the node with this machine's hostname, else (a machine outside the pair) the group's own. */
-function selfNode(pair: PairConfig, params: Params): string {
-  const chosen = selectNode(pair, params.node || undefined, hostname());
+function selfNode(chosen: ReturnType<typeof import('../../config/load.ts').selectNode>, params: Params): string {
   if (chosen.ok) return chosen.self.name;
   if (params.node) throw new OcfFailure(OCF.errConfigured, chosen.error);
   return params.group;

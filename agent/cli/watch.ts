@@ -1,11 +1,8 @@
 // `hanfs watch`: the client-side watcher, or with --status its view. The CLI only turns options into one options
 // object and hands it over.
 import type { Command } from 'commander';
-import { formatConfigError } from '../../config/errors.ts';
-import { loadWatchConfig } from '../../config/watch-load.ts';
 import { askControl } from '../daemon/control-socket.ts';
-import { reportError } from '../log.ts';
-import { runWatch } from '../watch/run-watch.ts';
+import { reportError } from '../journal.ts';
 import { EXIT } from './exit-codes.ts';
 
 /** The watcher's configuration: HANFS_WATCH_CONFIG in the environment, else the system path. */
@@ -32,7 +29,7 @@ export function registerWatchCommand(program: Command): void {
         // which hanfs-watch.service does not restart, as for the agent. Checked here, before anything starts.
         if (!(opts.status && opts.socket) && !(await configValid(opts.config))) return;
         if (opts.status) console.log(JSON.stringify(await askStatus(opts), null, 2));
-        else await runWatch({ config: opts.config, dryRun: !!opts.dryRun });
+        else await (await import('../watch/run-watch.ts')).runWatch({ config: opts.config, dryRun: !!opts.dryRun });
       } catch (err) {
         reportError(`hanfs watch: ${(err as Error).message}`);
         process.exitCode = 1;
@@ -42,6 +39,7 @@ export function registerWatchCommand(program: Command): void {
 
 /** Whether the configuration loads; if not, prints each error and sets exit code 78. */
 async function configValid(file: string): Promise<boolean> {
+  const [{ loadWatchConfig }, { formatConfigError }] = await Promise.all([import('../../config/watch-load.ts'), import('../../config/errors.ts')]);
   const loaded = await loadWatchConfig(file);
   if (loaded.ok) return true;
   reportError(`hanfs watch: invalid configuration:\n${loaded.errors.map(formatConfigError).join('\n')}`);
@@ -52,6 +50,7 @@ async function configValid(file: string): Promise<boolean> {
 async function askStatus(opts: WatchCliOptions): Promise<unknown> {
   let socket = opts.socket;
   if (!socket) {
+    const [{ loadWatchConfig }, { formatConfigError }] = await Promise.all([import('../../config/watch-load.ts'), import('../../config/errors.ts')]);
     const loaded = await loadWatchConfig(opts.config);
     if (!loaded.ok) throw new Error(`invalid configuration:\n${loaded.errors.map(formatConfigError).join('\n')}`);
     socket = loaded.config.controlSocket;
