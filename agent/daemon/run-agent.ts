@@ -25,8 +25,7 @@ import { deepChecksFor, MACHINE } from './deep-check-plan.ts';
 import { fenceAction } from './fence-command.ts';
 import { nextGeneration } from './generation.ts';
 import { MaintenanceFlag } from './maintenance-flag.ts';
-import { AgentMetrics } from './metrics.ts';
-import { serveMetrics } from './metrics-server.ts';
+import type { AgentMetrics } from './metrics.ts';
 import { coreConfigFor, groupAssets, pairView, serviceAddresses } from './pair-view.ts';
 import { SdNotify } from './sd-notify.ts';
 import { onShutdownSignals } from './signals.ts';
@@ -115,6 +114,8 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
     observers: [timeline, notify],
   });
   if (pair.metrics.listen) {
+    // prom-client, and the server, load only when metrics are on.
+    const { AgentMetrics } = await import('./metrics.ts');
     const m = new AgentMetrics({ core, snapshot: () => controller.snapshot(), traffic: () => transport.traffic(), drops: () => transport.drops() });
     timeline.onEntry((e) => m.timelineEntry(e));
     metrics = m;
@@ -135,7 +136,7 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   const control = await listenControl(pair.controlSocket, controlHandler({ controller, status, timeline, maintenance, generation }));
   let metricsServer: Server | null = null;
   try {
-    if (metrics && pair.metrics.listen) metricsServer = await serveMetrics(pair.metrics.listen, metrics, log);
+    if (metrics && pair.metrics.listen) metricsServer = await (await import('./metrics-server.ts')).serveMetrics(pair.metrics.listen, metrics, log);
   } catch (err) {
     control.close();
     throw err;

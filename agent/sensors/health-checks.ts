@@ -4,7 +4,6 @@
 import { randomUUID } from 'node:crypto';
 import { open, readFile, stat, statfs } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import si from 'systeminformation';
 
 export interface CheckOutcome {
   ok: boolean;
@@ -112,15 +111,19 @@ export async function checkBlockDevice(path: string): Promise<CheckOutcome> {
   }
 }
 
+/** systeminformation, loaded at the first check that uses it (the machine's load and memory): no other needs it. */
+let systemInformation: Promise<typeof import('systeminformation')> | null = null;
+const si = () => (systemInformation ??= import('systeminformation').then((m) => m.default));
+
 /** CPU load (all CPUs, in percent, since systeminformation's previous call; the first call measures ~0.5 s). */
 export async function checkLoad(maxLoadPercent: number): Promise<CheckOutcome> {
-  const { currentLoad } = await si.currentLoad();
+  const { currentLoad } = await (await si()).currentLoad();
   const detail = `CPU load ${currentLoad.toFixed(1)} %, at most ${maxLoadPercent} % wanted`;
   return currentLoad <= maxLoadPercent ? pass(detail) : fail(detail);
 }
 
 /** Memory available to new work (MemAvailable), as a share of all memory, is at least `minAvailablePercent`. */
 export async function checkMemory(minAvailablePercent: number): Promise<CheckOutcome> {
-  const { available, total } = await si.mem();
+  const { available, total } = await (await si()).mem();
   return checkShare('memory', available, total, minAvailablePercent, mebibytes);
 }
