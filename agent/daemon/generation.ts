@@ -6,6 +6,7 @@ import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 
 const GENERATION_EPOCH_MS = Date.UTC(2024, 0, 1);
+const GENERATION_CLOCK_LIMIT = 2 ** 30;
 
 export async function nextGeneration(stateDir: string, pair: string, node: string, wallClockMs = Date.now): Promise<number> {
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
@@ -17,7 +18,10 @@ export async function nextGeneration(stateDir: string, pair: string, node: strin
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   if (!Number.isSafeInteger(previous) || previous < 0) throw new Error(`${path}: not a generation number`);
-  const next = Math.max(previous + 1, Math.floor((wallClockMs() - GENERATION_EPOCH_MS) / 1000));
+  // A wall clock set far ahead (a dead RTC battery, a typo) must not push the generation past what the partner
+  // accepts (heartbeat-bounds.ts refuses 2^31 and up): the clock's part stops at 2^30, 34 years from the epoch.
+  const byClock = Math.min(Math.floor((wallClockMs() - GENERATION_EPOCH_MS) / 1000), GENERATION_CLOCK_LIMIT);
+  const next = Math.max(previous + 1, byClock);
   const tmp = `${path}.tmp`;
   const f = await open(tmp, 'w', 0o600);
   try {

@@ -57,6 +57,8 @@ test('generations grow at every start, and never fall below the seconds since 20
     await rm(join(dir, 'lab-server1.generation'));
     assert.ok((await nextGeneration(dir, 'lab', 'server1', at('2026-12-06T00:10:00Z'))) > b);
     assert.ok(a < COUNTER_CEILING);
+    // A clock set a century ahead does not push the generation out of what the partner accepts.
+    assert.ok((await nextGeneration(dir, 'lab', 'server2', at('2126-01-01T00:00:00Z'))) < COUNTER_CEILING);
   }));
 
 test('counters near the top of 32 bits, and fence terms far past the highest seen, are out of bounds', () => {
