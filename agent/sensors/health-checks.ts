@@ -111,15 +111,37 @@ export async function checkBlockDevice(path: string): Promise<CheckOutcome> {
   }
 }
 
-/** systeminformation, loaded at the first check that uses it (the machine's load and memory): no other needs it. */
+/** systeminformation, loaded at the first check that uses it (the machine's memory): no other needs it. */
 let systemInformation: Promise<typeof import('systeminformation')> | null = null;
 const si = () => (systemInformation ??= import('systeminformation').then((m) => m.default));
 
-/** CPU load (all CPUs, in percent, since systeminformation's previous call; the first call measures ~0.5 s). */
-export async function checkLoad(maxLoadPercent: number): Promise<CheckOutcome> {
-  const { currentLoad } = await (await si()).currentLoad();
-  const detail = `CPU load ${currentLoad.toFixed(1)} %, at most ${maxLoadPercent} % wanted`;
-  return currentLoad <= maxLoadPercent ? pass(detail) : fail(detail);
+/** The aggregate "cpu" line of /proc/stat: busy and total jiffies since boot. */
+async function cpuTimes(procStat: string): Promise<{ busy: number; total: number }> {
+  const line = (await readFile(procStat, 'utf8')).split('\n').find((l) => l.startsWith('cpu '));
+  if (!line) throw new Error(`${procStat}: no cpu line`);
+  const [user, nice, system, idle, iowait = 0, irq = 0, softirq = 0, steal = 0] = line.trim().split(/\s+/).slice(1).map(Number);
+  const busy = user! + nice! + system! + irq + softirq + steal;
+  return { busy, total: busy + idle! + iowait };
+}
+
+let lastCpu: { busy: number; total: number } | null = null;
+
+/**
+ * CPU load of all CPUs, in percent, since the previous check (the first measures over 0.5 s). Read from /proc/stat
+ * here, not with systeminformation's currentLoad, which runs `cat /proc/stat | grep cpu` through a shell with
+ * execSync, blocking the agent's event loop, heartbeats and all, at every check.
+ */
+export async function checkLoad(maxLoadPercent: number, procStat = '/proc/stat'): Promise<CheckOutcome> {
+  if (!lastCpu) {
+    lastCpu = await cpuTimes(procStat);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const now = await cpuTimes(procStat);
+  const total = now.total - lastCpu.total;
+  const load = total > 0 ? (100 * (now.busy - lastCpu.busy)) / total : 0;
+  lastCpu = now;
+  const detail = `CPU load ${load.toFixed(1)} %, at most ${maxLoadPercent} % wanted`;
+  return load <= maxLoadPercent ? pass(detail) : fail(detail);
 }
 
 /** Memory available to new work (MemAvailable), as a share of all memory, is at least `minAvailablePercent`. */

@@ -67,10 +67,21 @@ test('block device: present, not a block device, missing', async () => {
   assert.equal(await checkBlockDevice('/dev/hanfs-missing'), { ok: false, detail: '/dev/hanfs-missing does not exist' });
 });
 
-test('load and memory through systeminformation', async () => {
+test('load from /proc/stat (no child process), memory through systeminformation', async () => {
   const load = await checkLoad(100);
   assert.is(load.ok, true, load.detail);
   assert.match(load.detail, /^CPU load [0-9.]+ %, at most 100 % wanted$/);
+  // Between two readings of a made-up /proc/stat: 300 busy jiffies of 400.
+  const dir = mkdtempSync(join(tmpdir(), 'hanfs-stat-'));
+  try {
+    const file = join(dir, 'stat');
+    writeFileSync(file, 'cpu  100 0 100 800 0 0 0 0 0 0\ncpu0 1 1 1 1\n');
+    await checkLoad(100, file);
+    writeFileSync(file, 'cpu  250 0 250 900 0 0 0 0 0 0\n');
+    assert.equal(await checkLoad(70, file), { ok: false, detail: 'CPU load 75.0 %, at most 70 % wanted' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   assert.is((await checkMemory(0)).ok, true);
   const memory = await checkMemory(100.1);
   assert.is(memory.ok, false);
