@@ -1,9 +1,9 @@
 // Commands that talk to the running agent through its control socket: status, events, and the operator's moves.
 // Each checks first that it runs as root (the socket is root's alone), then asks; the exit codes are in exit-codes.ts.
 import { InvalidArgumentError, type Command } from 'commander';
-import type { EventsAnswer } from '../daemon/control-commands.ts';
-import { askControl } from '../daemon/control-socket.ts';
-import type { AgentStatus } from '../daemon/status.ts';
+import type { EventsAnswer } from '../operate/control-commands.ts';
+import { askControl } from '../process/control-socket.ts';
+import type { AgentStatus } from '../operate/status.ts';
 import { DEFAULT_CONFIG } from './defaults.ts';
 import { formatEntry } from './events-format.ts';
 import { EXIT } from './exit-codes.ts';

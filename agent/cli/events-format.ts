@@ -1,5 +1,5 @@
 // `hanfs events` for people: one line per entry of the agent's timeline.
-import type { TimelineEntry } from '../daemon/timeline.ts';
+import type { TimelineEntry } from '../operate/timeline.ts';
 import { duration } from '../text.ts';
 
 export function formatEntry(e: TimelineEntry): string {

@@ -42,7 +42,7 @@ async function runOnce(op: 'start' | 'stop', group: string, opts: GroupOptions):
   // What a run needs loads only for this command (main.ts registers them all).
   const [{ formatConfigError }, { loadConfig, selectNode }, { pairView }, { ProcessRunner }, { closeLogger, createLogger }, { SystemResources }] =
     await Promise.all([
-      import('../../config/errors.ts'), import('../../config/load.ts'), import('../daemon/pair-view.ts'), import('../exec/runner.ts'),
+      import('../../config/errors.ts'), import('../../config/load.ts'), import('../pair-view.ts'), import('../exec/runner.ts'),
       import('../log.ts'), import('../resources/system.ts'),
     ]);
   const loaded = await loadConfig(opts.config);

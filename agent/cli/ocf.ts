@@ -129,7 +129,7 @@ async function openResources(params: Params, checkPath: string | null, log: LogF
   }
   // The parser, the schema and the resource layer load only here (main.ts registers every command).
   const [{ formatConfigError }, { loadConfig, selectNode }, { pairView }, { ProcessRunner }, { SystemResources }] = await Promise.all([
-    import('../../config/errors.ts'), import('../../config/load.ts'), import('../daemon/pair-view.ts'), import('../exec/runner.ts'),
+    import('../../config/errors.ts'), import('../../config/load.ts'), import('../pair-view.ts'), import('../exec/runner.ts'),
     import('../resources/system.ts'),
   ]);
   const loaded = await loadConfig(params.config);

@@ -1,5 +1,5 @@
-// `hanfs status` for people: the agent's JSON (agent/daemon/status.ts) as a few tables, the verdict last.
-import type { AgentStatus } from '../daemon/status.ts';
+// `hanfs status` for people: the agent's JSON (agent/operate/status.ts) as a few tables, the verdict last.
+import type { AgentStatus } from '../operate/status.ts';
 import { duration, table } from '../text.ts';
 
 const ago = (ms: number | null) => (ms === null ? 'never' : `${duration(ms)} ago`);

@@ -1,7 +1,7 @@
 // `hanfs watch`: the client-side watcher, or with --status its view. The CLI only turns options into one options
 // object and hands it over.
 import type { Command } from 'commander';
-import { askControl } from '../daemon/control-socket.ts';
+import { askControl } from '../process/control-socket.ts';
 import { reportError } from '../journal.ts';
 import { EXIT } from './exit-codes.ts';
 

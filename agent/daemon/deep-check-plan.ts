@@ -6,7 +6,7 @@ import type { DeepCheck } from '../sensors/deep-checks.ts';
 import {
   checkBlockDevice, checkFreeInodes, checkFreeSpace, checkLoad, checkMemory, checkMounted, checkWritable,
 } from '../sensors/health-checks.ts';
-import type { PairView } from './pair-view.ts';
+import type { PairView } from '../pair-view.ts';
 
 /** Checks whose failures are only logged carry no group. */
 export const MACHINE = '';

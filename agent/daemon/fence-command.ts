@@ -2,7 +2,7 @@
 // do): run with the pair's placeholders filled in; exit code 0 is the confirmation.
 import { commandFailed, fillTemplate } from '../exec/templates.ts';
 import type { CommandRunner, FenceAction } from '../ports.ts';
-import type { PairView } from './pair-view.ts';
+import type { PairView } from '../pair-view.ts';
 
 const FENCE_TIMEOUT_MS = 60_000;
 

@@ -18,19 +18,19 @@ import { DryRunResources } from '../resources/dry-run.ts';
 import { DeepChecks } from '../sensors/deep-checks.ts';
 import { SystemResources } from '../resources/system.ts';
 import { LinkWatcher } from '../sensors/link-state.ts';
-import { controlHandler } from './control-commands.ts';
-import { listenControl } from './control-socket.ts';
+import { controlHandler } from '../operate/control-commands.ts';
+import { listenControl } from '../process/control-socket.ts';
 import { Controller, controllerTickMs } from './controller.ts';
 import { deepChecksFor, MACHINE } from './deep-check-plan.ts';
 import { fenceAction } from './fence-command.ts';
 import { nextGeneration } from './generation.ts';
-import { MaintenanceFlag } from './maintenance-flag.ts';
-import type { AgentMetrics } from './metrics.ts';
-import { coreConfigFor, groupAssets, pairView, serviceAddresses } from './pair-view.ts';
-import { SdNotify } from './sd-notify.ts';
-import { onShutdownSignals } from './signals.ts';
-import { buildStatus } from './status.ts';
-import { Timeline } from './timeline.ts';
+import { MaintenanceFlag } from '../operate/maintenance-flag.ts';
+import type { AgentMetrics } from '../operate/metrics.ts';
+import { coreConfigFor, groupAssets, pairView, serviceAddresses } from '../pair-view.ts';
+import { SdNotify } from '../process/sd-notify.ts';
+import { onShutdownSignals } from '../process/signals.ts';
+import { buildStatus } from '../operate/status.ts';
+import { Timeline } from '../operate/timeline.ts';
 import { timerScheduler } from './scheduler.ts';
 import { DeviceWatchdog, NoWatchdog, watchdogDeviceFile, watchdogPetMs } from './watchdog.ts';
 
@@ -115,7 +115,7 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   });
   if (pair.metrics.listen) {
     // prom-client, and the server, load only when metrics are on.
-    const { AgentMetrics } = await import('./metrics.ts');
+    const { AgentMetrics } = await import('../operate/metrics.ts');
     const m = new AgentMetrics({ core, snapshot: () => controller.snapshot(), traffic: () => transport.traffic(), drops: () => transport.drops() });
     timeline.onEntry((e) => m.timelineEntry(e));
     metrics = m;
@@ -136,7 +136,7 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   const control = await listenControl(pair.controlSocket, controlHandler({ controller, status, timeline, maintenance, generation }));
   let metricsServer: Server | null = null;
   try {
-    if (metrics && pair.metrics.listen) metricsServer = await (await import('./metrics-server.ts')).serveMetrics(pair.metrics.listen, metrics, log);
+    if (metrics && pair.metrics.listen) metricsServer = await (await import('../operate/metrics-server.ts')).serveMetrics(pair.metrics.listen, metrics, log);
   } catch (err) {
     control.close();
     throw err;

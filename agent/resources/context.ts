@@ -2,7 +2,7 @@
 // directory) and the one way actions run a configured command template, so that every failure reads the same:
 // the command as run, how it failed, and the first line of its stderr.
 import type { NodeConfig } from '../../config/schema.ts';
-import type { PairView } from '../daemon/pair-view.ts';
+import type { PairView } from '../pair-view.ts';
 import type { CommandResult, CommandRunner, LogFn } from '../ports.ts';
 import type { GroupId } from '../core/types.ts';
 import { commandFailed, commandSucceeded, fillTemplate } from '../exec/templates.ts';

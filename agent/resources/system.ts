@@ -3,7 +3,7 @@
 // a failure as one line saying what failed and how. Which NFS server runs is the pair's nfs.profile.
 import { performance } from 'node:perf_hooks';
 import type { GroupId, ResourceKind } from '../core/types.ts';
-import type { PairView } from '../daemon/pair-view.ts';
+import type { PairView } from '../pair-view.ts';
 import type { CommandRunner, LogFn, ResourceDriver } from '../ports.ts';
 import { ArpAnnouncer } from './arp-announce.ts';
 import type { ResourceContext } from './context.ts';

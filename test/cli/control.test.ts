@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Timeline } from '../../agent/daemon/timeline.ts';
+import { Timeline } from '../../agent/operate/timeline.ts';
 import { until } from '../daemon/pair.ts';
 import { degradedStatus, failedStatus, hanfs, hasSetpriv, healthyStatus, withAgent, withCliAs } from './fixtures.ts';
 

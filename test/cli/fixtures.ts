@@ -5,9 +5,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ControlHandler } from '../../agent/daemon/control-socket.ts';
-import { listenControl } from '../../agent/daemon/control-socket.ts';
-import { buildStatus, type AgentStatus } from '../../agent/daemon/status.ts';
+import type { ControlHandler } from '../../agent/process/control-socket.ts';
+import { listenControl } from '../../agent/process/control-socket.ts';
+import { buildStatus, type AgentStatus } from '../../agent/operate/status.ts';
 import { noDrops } from '../../agent/ports.ts';
 import { cfg, normalNode, partnerDies, type OneNode } from '../core/one-node.ts';
 

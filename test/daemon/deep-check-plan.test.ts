@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { parseConfig } from '../../config/load.ts';
 import { deepChecksFor, MACHINE } from '../../agent/daemon/deep-check-plan.ts';
-import { pairView } from '../../agent/daemon/pair-view.ts';
+import { pairView } from '../../agent/pair-view.ts';
 
 const EXAMPLE = new URL('../../config/examples/lab.yaml', import.meta.url).pathname;
 

@@ -4,8 +4,8 @@
 // One owner of every address and disk at every 10 ms sample throughout.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { AgentStatus } from '../../agent/daemon/status.ts';
-import type { TimelineEntry } from '../../agent/daemon/timeline.ts';
+import type { AgentStatus } from '../../agent/operate/status.ts';
+import type { TimelineEntry } from '../../agent/operate/timeline.ts';
 import { phaseOf, powerOff } from '../../lab/agents.ts';
 import { exportUrl, getFile, putFile } from '../../lab/client.ts';
 import { configPath, METRICS_LISTEN, type Server } from '../../lab/config.ts';
@@ -15,7 +15,7 @@ import { onNode } from '../../lab/mountns.ts';
 import { sampleOwnership, type OwnershipSampler } from '../../lab/sampler.ts';
 import { waitUntil } from '../../lab/wait.ts';
 import { captured, type CliResult } from '../cli/fixtures.ts';
-import { sample } from '../daemon/prometheus-text.ts';
+import { sample } from '../operate/prometheus-text.ts';
 
 const prefix = `ho${process.pid}`;
 const HANFS = new URL('../../bin/hanfs', import.meta.url).pathname;

@@ -4,7 +4,7 @@
 // address and disk at every 10 ms sample; every file the client wrote is read back.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { askControl } from '../../agent/daemon/control-socket.ts';
+import { askControl } from '../../agent/process/control-socket.ts';
 import { phaseOf, powerOff, powerOn } from '../../lab/agents.ts';
 import { exportUrl, getFile, putFile } from '../../lab/client.ts';
 import { ownership } from '../../lab/inspect.ts';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { askControl } from '../../agent/daemon/control-socket.ts';
+import { askControl } from '../../agent/process/control-socket.ts';
 import { inNetns, sh } from '../../lab/exec.ts';
 import { SERVICE_ADDRESS, createNetwork, destroyNetwork, nsName, setPort } from '../../lab/topology.ts';
 import { waitUntil } from '../../lab/wait.ts';

@@ -3,7 +3,7 @@
 // point and command overrides a test needs, and a CommandRunner that records argv and answers from a script.
 import { parseConfig } from '../../config/load.ts';
 import type { PairConfig } from '../../config/schema.ts';
-import { pairView, type PairView } from '../../agent/daemon/pair-view.ts';
+import { pairView, type PairView } from '../../agent/pair-view.ts';
 import type { CommandResult, CommandRunner, LogFn } from '../../agent/ports.ts';
 
 export interface PairOptions {

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:net';
 import { createInterface } from 'node:readline';
 import { performance } from 'node:perf_hooks';
 import { RESOURCE_ORDER, type ResourceKind } from '../../agent/core/types.ts';
-import { pairView } from '../../agent/daemon/pair-view.ts';
+import { pairView } from '../../agent/pair-view.ts';
 import { ProcessRunner } from '../../agent/exec/runner.ts';
 import type { CommandResult, CommandRunner } from '../../agent/ports.ts';
 import { SystemResources } from '../../agent/resources/system.ts';

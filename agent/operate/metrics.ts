@@ -7,7 +7,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { ALLOWED_TRANSITIONS } from '../core/transitions.ts';
 import type { CoreConfig, NetId, Phase } from '../core/types.ts';
 import type { CommandResult, HeartbeatDropReason, NetworkTraffic } from '../ports.ts';
-import type { ControllerSnapshot } from './controller.ts';
+import type { ControllerSnapshot } from '../daemon/controller.ts';
 import { commandOutcome, type TimelineEntry } from './timeline.ts';
 
 export interface MetricsSources {

@@ -1,11 +1,11 @@
 // This node's view of the pair's configuration: its partner, its two networks (named by subnet) with the partner's
 // address on each, and the core's configuration derived from it.
-import { addressOf, broadcastOf, subnetOf } from '../../config/ipv4.ts';
-import { coreTiming } from '../../config/rules.ts';
-import type { NodeConfig, PairConfig } from '../../config/schema.ts';
-import { RESOURCE_ORDER, type CoreConfig } from '../core/types.ts';
-import type { NetworkEndpoint } from '../ports.ts';
-import type { GroupAssets } from './status.ts';
+import { addressOf, broadcastOf, subnetOf } from '../config/ipv4.ts';
+import { coreTiming } from '../config/rules.ts';
+import type { NodeConfig, PairConfig } from '../config/schema.ts';
+import { RESOURCE_ORDER, type CoreConfig } from './core/types.ts';
+import type { NetworkEndpoint } from './ports.ts';
+import type { GroupAssets } from './operate/status.ts';
 
 export interface PairView {
   pair: PairConfig;

@@ -1,8 +1,8 @@
 // What the control socket answers: each request checked, then handed to the controller (operator commands go
 // through the core like any event) or read from the status and the timeline.
 import type { OperatorRequest } from '../core/types.ts';
-import type { ControlHandler } from './control-socket.ts';
-import type { Controller } from './controller.ts';
+import type { ControlHandler } from '../process/control-socket.ts';
+import type { Controller } from '../daemon/controller.ts';
 import type { MaintenanceFlag } from './maintenance-flag.ts';
 import type { AgentStatus } from './status.ts';
 import type { Timeline, TimelineEntry } from './timeline.ts';

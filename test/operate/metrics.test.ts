@@ -3,10 +3,10 @@ import { createServer } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Controller } from '../../agent/daemon/controller.ts';
-import { AgentMetrics } from '../../agent/daemon/metrics.ts';
-import { serveMetrics } from '../../agent/daemon/metrics-server.ts';
-import { Timeline } from '../../agent/daemon/timeline.ts';
-import { coreConfig, pair, until } from './pair.ts';
+import { AgentMetrics } from '../../agent/operate/metrics.ts';
+import { serveMetrics } from '../../agent/operate/metrics-server.ts';
+import { Timeline } from '../../agent/operate/timeline.ts';
+import { coreConfig, pair, until } from '../daemon/pair.ts';
 import { sample } from './prometheus-text.ts';
 
 async function freePort(): Promise<number> {

@@ -6,7 +6,7 @@ import { groupStatus, type GroupStatus, type ResourceState } from '../core/resou
 import { heldGroups } from '../core/state.ts';
 import type { CoreConfig, FenceRecord, GroupId, NetId, Phase } from '../core/types.ts';
 import type { HeartbeatDropReason, NetworkTraffic } from '../ports.ts';
-import type { ControllerSnapshot } from './controller.ts';
+import type { ControllerSnapshot } from '../daemon/controller.ts';
 import { healthOf, type Health } from './health.ts';
 
 export const STATUS_VERSION = 1;

@@ -9,7 +9,7 @@ import { getSystemErrorName } from 'node:util';
 import type { NodeState } from '../core/state.ts';
 import type { CoreEvent, Effect } from '../core/types.ts';
 import type { LogFn } from '../ports.ts';
-import type { StepObserver } from './controller.ts';
+import type { StepObserver } from '../daemon/controller.ts';
 
 export interface NotifySocket {
   send(message: string): void;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createSocket } from 'unix-dgram';
-import { SdNotify } from '../../agent/daemon/sd-notify.ts';
+import { SdNotify } from '../../agent/process/sd-notify.ts';
 import type { LogFn } from '../../agent/ports.ts';
 
 async function withSystemd(body: (path: string, received: string[]) => Promise<void>): Promise<void> {

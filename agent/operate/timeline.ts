@@ -6,7 +6,7 @@ import type { NodeState } from '../core/state.ts';
 import type { CoreEvent, Effect, GroupId, OperatorRequest, Phase } from '../core/types.ts';
 import { commandSucceeded, formatArgv } from '../exec/templates.ts';
 import type { CommandResult } from '../ports.ts';
-import type { StepObserver } from './controller.ts';
+import type { StepObserver } from '../daemon/controller.ts';
 import { MoveTracker, type MoveKind } from './moves.ts';
 
 export type CommandOutcome = 'ok' | 'error' | 'timeout' | 'not_started';

@@ -5,11 +5,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Controller } from '../../agent/daemon/controller.ts';
-import { healthOf } from '../../agent/daemon/health.ts';
-import { buildStatus, type AgentStatus } from '../../agent/daemon/status.ts';
-import { Timeline } from '../../agent/daemon/timeline.ts';
-import type { FakeTransport } from './fakes.ts';
-import { coreConfig, pair, until } from './pair.ts';
+import { healthOf } from '../../agent/operate/health.ts';
+import { buildStatus, type AgentStatus } from '../../agent/operate/status.ts';
+import { Timeline } from '../../agent/operate/timeline.ts';
+import type { FakeTransport } from '../daemon/fakes.ts';
+import { coreConfig, pair, until } from '../daemon/pair.ts';
 
 const SNAPSHOT = new URL('./status-shape.json', import.meta.url);
 

@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { OperatorRequest } from '../../agent/core/types.ts';
-import { controlHandler, restartRequest, type EventsAnswer } from '../../agent/daemon/control-commands.ts';
-import { askControl, listenControl } from '../../agent/daemon/control-socket.ts';
-import { MaintenanceFlag } from '../../agent/daemon/maintenance-flag.ts';
-import type { AgentStatus } from '../../agent/daemon/status.ts';
-import { Timeline } from '../../agent/daemon/timeline.ts';
+import { controlHandler, restartRequest, type EventsAnswer } from '../../agent/operate/control-commands.ts';
+import { askControl, listenControl } from '../../agent/process/control-socket.ts';
+import { MaintenanceFlag } from '../../agent/operate/maintenance-flag.ts';
+import type { AgentStatus } from '../../agent/operate/status.ts';
+import { Timeline } from '../../agent/operate/timeline.ts';
 
 async function withAgent(body: (ask: (command: string, args?: unknown) => Promise<unknown>, seen: OperatorRequest[], flag: MaintenanceFlag, timeline: Timeline) => Promise<void>) {
   const dir = mkdtempSync(join(tmpdir(), 'hanfs-control-'));
