@@ -1,7 +1,7 @@
 // The systems the benchmarks put side by side, each behind one interface: how its lab comes up, how a server that
 // crashed or froze gets back to serving its own group, and what its logs say about takeovers and their phases.
 import { readFileSync } from 'node:fs';
-import { askControl } from '../agent/daemon/control-socket.ts';
+import { askControl } from '../agent/process/control-socket.ts';
 import { agentLog, type LogLine } from '../lab/agent-log.ts';
 import { nodePids, phaseOf, powerOn } from '../lab/agents.ts';
 import { configPath, LAB_TIMING, SERVERS, type Server } from '../lab/config.ts';

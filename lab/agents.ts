@@ -2,7 +2,7 @@
 // a power failure stops a machine.
 import { spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
-import { askControl } from '../agent/daemon/control-socket.ts';
+import { askControl } from '../agent/process/control-socket.ts';
 import { processAlive } from '../agent/sensors/process-alive.ts';
 import { configPath, type Server } from './config.ts';
 import { sh, shQuiet } from './exec.ts';

@@ -4,7 +4,7 @@
 // server1 comes back fenced and is reintegrated; every write the client was told had succeeded is read back. The
 // timeline comes from both agents' logs (transitions and resource steps) and the clients' own clocks; the last table
 // sets the two clients side by side.
-import { askControl } from '../agent/daemon/control-socket.ts';
+import { askControl } from '../agent/process/control-socket.ts';
 import { agentLog, stepMs, transitionAt } from '../lab/agent-log.ts';
 import { phaseOf, powerOff, powerOn } from '../lab/agents.ts';
 import { exportUrl, Writer } from '../lab/client.ts';

@@ -3,7 +3,7 @@
 // back to both servers serving their own group; the harness counts what happened meanwhile.
 import { existsSync, readFileSync } from 'node:fs';
 import { RESOURCE_ORDER } from '../../agent/core/types.ts';
-import { askControl } from '../../agent/daemon/control-socket.ts';
+import { askControl } from '../../agent/process/control-socket.ts';
 import { agentLog } from '../agent-log.ts';
 import { agentStatus, phaseOf, powerOff, powerOn } from '../agents.ts';
 import { SERVERS } from '../config.ts';

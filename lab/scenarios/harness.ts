@@ -5,7 +5,7 @@
 // With `kernelClient`, a Linux kernel NFSv4.1 client (a QEMU guest on the network of the export the scenario
 // disturbs, booted once per lab and kept) runs its workload through the scenario too, and is judged afterwards:
 // failed operations, the longest stall, fsync'ed writes lost, the locks kept.
-import { askControl } from '../../agent/daemon/control-socket.ts';
+import { askControl } from '../../agent/process/control-socket.ts';
 import { agentLog, transitions } from '../agent-log.ts';
 import { boot, nodePids, phaseOf, powerOn } from '../agents.ts';
 import { exportUrl, Writer } from '../client.ts';
