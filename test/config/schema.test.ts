@@ -47,8 +47,8 @@ function assertRejected(edit: (raw: any) => void, path: string, expectedFragment
 
 const exampleFiles = readdirSync(examplesDir).filter((file) => file.endsWith('.yaml'));
 
-test('there are the three example files', () => {
-  assert.equal(exampleFiles.sort(), ['ganesha-pair.yaml', 'knfsd-pair.yaml', 'lab.yaml']);
+test('there are the four example files', () => {
+  assert.equal(exampleFiles.sort(), ['ganesha-pair.yaml', 'knfsd-pair.yaml', 'lab.yaml', 'minimal.yaml']);
 });
 
 for (const file of exampleFiles) {
