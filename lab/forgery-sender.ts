@@ -75,7 +75,7 @@ async function attack(): Promise<void> {
   // The pair's secret leaked: even so, a fence cannot jump terms ahead.
   const leaked = { pair: opts.pair, nodes: opts.nodes, secret: readFileSync(opts.secretFile).subarray(0, -1), signingKey: watcherMaterial.signingKey };
   for (let i = 0; i < 5; i++) {
-    await send('with the leaked secret, a fence term jumping ahead', netA, encodeHeartbeat(leaked, netA.net, fence(1000 + i), { addresses: [] }));
+    await send('with the leaked secret, a fence term jumping ahead', netA, encodeHeartbeat(leaked, netA.net, fence(1_000_000 + i), { addresses: [] }));
   }
 }
 

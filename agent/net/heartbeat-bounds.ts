@@ -1,14 +1,17 @@
 // How far an authentic heartbeat's counters may go. A valid MAC proves a packet came from the partner's key, not
 // that the partner is sane (a bug, memory corruption, a key that leaked): a fence of term 2³²−1 would leave our
 // next fence a term the wire cannot carry, and the pair stuck. So no counter may come near the top of its 32 bits,
-// and a fence term may only run a few steps ahead of the highest we have seen from the partner: each fence raises
-// it by one, seconds apart.
+// and a fence term may only run a bounded number of steps ahead of the highest we have seen from the partner.
 import type { Heartbeat } from '../core/types.ts';
 
 /** No real pair counts this far: 2³¹ fences, handovers or agent starts. */
 export const COUNTER_CEILING = 2 ** 31;
-/** Terms a partner may have moved on while we did not hear it: it fences at most once per detection period. */
-export const MAX_TERM_STEP = 64;
+/**
+ * Terms a partner may have moved on while we did not hear it. Each fence raises the term by one, a takeover apart,
+ * so a real partner never comes near this; it is generous on purpose, since refusing a real partner's heartbeats
+ * makes it look hung (and, with a fence command, powered off).
+ */
+export const MAX_TERM_STEP = 1000;
 
 /** The counters of a heartbeat that only ever grow by one per event (seq and echo are not among them). */
 function counters(hb: Heartbeat): number[] {
