@@ -11,6 +11,7 @@
 //
 // NFSv4.0's locks are lost in some runs today (see LOCKS_MAY_BE_LOST): then it is printed as an expected failure,
 // never skipped.
+import { readFile } from 'node:fs/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { phaseOf, powerOff, powerOn } from '../../lab/agents.ts';
@@ -26,6 +27,7 @@ import { phaseReport } from '../../lab/guest/window.ts';
 import { labDown, labUp } from '../../lab/lifecycle.ts';
 import { onNode } from '../../lab/mountns.ts';
 import { reintegrate } from '../../lab/scenarios/harness.ts';
+import { labPath } from '../../lab/state.ts';
 import { probeLocks } from '../../lab/swarm/in-lab.ts';
 import type { ProbeAnswer } from '../../lab/swarm/lock-probe.ts';
 import { waitUntil } from '../../lab/wait.ts';
@@ -80,6 +82,22 @@ function everyLoopDid(g: Guest, from: number, n: number, loops = LOOPS): Promise
       lastConsoleLines(prefix, g.name, 10)].join('\n'), 200);
 }
 
+/**
+ * Starts the guest's workload. Its first operation, a mkdir under the mount's root, failed once with EIO right
+ * after the mount, under heavy load (npm test beside the million-seed simulation): not yet understood, so a failure
+ * brings the guest's console and the end of Ganesha's log with it.
+ */
+async function startWorkload(g: Guest): Promise<string> {
+  try {
+    return await commandGuest(prefix, g.name, 'start');
+  } catch (err) {
+    const tail = async (file: string, lines: number) =>
+      (await readFile(labPath(prefix, file), 'utf8').catch((e: Error) => e.message)).trim().split('\n').slice(-lines).join('\n');
+    throw new Error([(err as Error).message, `console: ${lastConsoleLines(prefix, g.name, 15)}`,
+      `ganesha.log: ${await tail('server1-run/server1/ganesha.log', 15)}`, `server1's agent: ${await tail('server1.log', 15)}`].join('\n'));
+  }
+}
+
 const marks = () => new Map([...guests.values()].map((g) => [g.name, resultLines(prefix, g.name).length]));
 
 test.before(async () => {
@@ -101,7 +119,7 @@ test.after(async () => {
 
 test('NFSv4.1 and NFSv4.0 kernel clients side by side through a crash of server1, its takeover and the failback', async () => {
   const dirs = new Map<NfsVersion, string>();
-  for (const [vers, g] of guests) dirs.set(vers, (await commandGuest(prefix, g.name, 'start')).split('dir=')[1]!.replace('/mnt/', ''));
+  for (const [vers, g] of guests) dirs.set(vers, (await startWorkload(g)).split('dir=')[1]!.replace('/mnt/', ''));
   for (const g of guests.values()) await everyLoopDid(g, 0, 5);
   const lockFiles = [...dirs.values()].flatMap((d) => Object.values(LOCK_FILES).map((f) => `${d}/${f}`));
   const probes: Record<string, Record<string, ProbeAnswer>> = {};
