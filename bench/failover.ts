@@ -82,8 +82,7 @@ export async function failoverTrial(sys: BenchSystem, prefix: string, writer: Wr
   const crashDelayMs = Math.round(prng.between(0, sys.intervalMs));
   await sleep(crashDelayMs);
   const crashMark = kernel?.mark() ?? 0;
-  const crashAt = Date.now();
-  await powerOff(prefix, 'server1');
+  const crashAt = await powerOff(prefix, 'server1');
   sys.crashed(prefix, 'server1');
   const [addressAt, readAt] = await Promise.all([
     addressAnsweredBy(prefix, 'server1', 'server2', FAILOVER_TIMEOUT_MS).catch(() => null),

@@ -72,11 +72,13 @@ const POWER_OFF_MS = 5000;
  * whose links are still up has its kernel reset the clients' connections, which no real power-off does, and which
  * costs an NFSv4 client its locks. A machine that loses power lets go of its disks at once; the lab's killed
  * processes hold their mount namespace, and with it the disk, until the last of their threads has exited, so the
- * power-off waits for that.
+ * power-off waits for that. Returns when the links went dark.
  */
-export async function powerOff(prefix: string, server: Server): Promise<void> {
+export async function powerOff(prefix: string, server: Server): Promise<number> {
   await setPort(prefix, server, 'neta', false);
   await setPort(prefix, server, 'netb', false);
+  // The instant the machine is gone for everyone else: what a client's outage is measured from.
+  const darkAt = Date.now();
   const killed = await killAll(prefix, server);
   await waitUntil(async () => !killed.some((pid) => processAlive(pid)), POWER_OFF_MS, `${server}'s processes gone`, () => '', 10)
     .catch(() => { /* what still lingers is reported by the ownership sampler, if it holds anything */ });
@@ -84,6 +86,7 @@ export async function powerOff(prefix: string, server: Server): Promise<void> {
   // Ganesha ignores its IPv4 Bind_addr and listens on every address.
   for (const iface of ['pri', 'sec']) await shQuiet(['ip', '-n', nsName(prefix, server), '-4', 'addr', 'flush', 'dev', iface]);
   await replaceMountNs(prefix, server);
+  return darkAt;
 }
 
 /** The phase the server's agent reports, or null while it does not answer. */

@@ -73,7 +73,9 @@ program.command('boot').description("power a server on: its links up, then its a
 
 program.command('fence').description('power a server off: its links cut first, then all its processes killed, its addresses and mounts gone')
   .option('--prefix <p>').argument('<node>')
-  .action(async (name: string, o: { prefix?: string }) => powerOff(resolvePrefix(o.prefix), node(name, true) as Server));
+  .action(async (name: string, o: { prefix?: string }) => {
+    await powerOff(resolvePrefix(o.prefix), node(name, true) as Server);
+  });
 
 program.command('kill').description("kill every process of a node (its addresses and mounts stay, as after a crash of the software)")
   .option('--prefix <p>').argument('<node>')

@@ -37,8 +37,7 @@ function assertQuiet(ctx: ScenarioContext): void {
 
 /** server1 crashed and taken over; then back, fenced, and reintegrated by the operator. */
 async function crashAndTakeover(ctx: ScenarioContext): Promise<void> {
-  const crashedAt = Date.now();
-  await powerOff(ctx.prefix, 'server1');
+  const crashedAt = await powerOff(ctx.prefix, 'server1');
   await waitPhase(ctx.prefix, 'server2', 'serving_both');
   ctx.measure('crash → server2 serving both', Date.now() - crashedAt);
   ctx.measure('crash → first client write + read', (await ctx.writer.okAfter(crashedAt, 30_000)) - crashedAt);
@@ -352,8 +351,7 @@ export const survivorCrashDuringReintegration: Scenario = {
     await askControl(labPath(ctx.prefix, 'server1.sock'), 'reintegrate');
     await waitUntil(async () => transitionsSince(ctx).some((t) => t.startsWith('server2 serving_both → releasing')), 10_000,
       'server2 releasing');
-    const crashedAt = Date.now();
-    await powerOff(ctx.prefix, 'server2');
+    const crashedAt = await powerOff(ctx.prefix, 'server2');
     await waitPhase(ctx.prefix, 'server1', 'serving_both', 40_000);
     ctx.measure('survivor crash → server1 serving both', Date.now() - crashedAt);
     await comeBackAndReintegrate(ctx, 'server2');
