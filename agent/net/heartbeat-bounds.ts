@@ -13,7 +13,7 @@ export const COUNTER_CEILING = 2 ** 31;
  */
 export const MAX_TERM_STEP = 1000;
 
-/** The counters of a heartbeat that only ever grow by one per event (seq and echo are not among them). */
+/** The counters of a heartbeat that grow with events, generations with the wall clock (seq and echo are not among them). */
 function counters(hb: Heartbeat): number[] {
   const s = hb.status;
   const o = hb.outbox;
