@@ -190,7 +190,10 @@ export function decide(ctx: Ctx): void {
         s.handledHandover = p.outbox.handover;
         return go(ctx, 'fencing_partner', 'the partner handed its group over');
       }
-      if (stage === 'dead' && !s.maintenance) return go(ctx, 'fencing_partner', 'partner silent on every network, ICMP and the disk');
+      if (stage === 'dead' && !s.maintenance) {
+        // With a fence device its confirmation is proof that the lease wait needs no longer: fence first.
+        return go(ctx, cfg.hasFenceCommand ? 'power_fencing' : 'fencing_partner', 'partner silent on every network, ICMP and the disk');
+      }
       if (s.phase === 'normal' && p.outbox.takeoverRequest > s.handledTakeover) {
         s.handledTakeover = p.outbox.takeoverRequest;
         // Both operators asked at once: were both to hand over, both would end fenced with nobody serving. A partner
@@ -237,6 +240,8 @@ export function decide(ctx: Ctx): void {
       if (s.powerFence?.result === 'failed') {
         return go(ctx, 'fencing_partner', 'fence command failed: waiting for the acknowledgement or the lease');
       }
+      // A fence device slower than the lease (an IPMI timeout) must not make the takeover slower than none would.
+      if (fenceWaitOver(ctx)) return go(ctx, 'fencing_partner', 'the fence command is still running, but the lease wait is over');
       return;
 
     case 'fencing_partner':

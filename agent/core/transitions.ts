@@ -10,14 +10,15 @@ export const ALLOWED_TRANSITIONS: Readonly<Record<Phase, readonly Phase[]>> = {
   // log may say a takeover, a release or a handover was under way (finish it).
   booting: ['starting', 'fenced', 'fencing_partner', 'taking_over', 'releasing', 'handing_over', 'self_fenced'],
   starting: ['normal', 'handing_over', ...LOSE_ALL],
-  normal: ['suspecting', 'probing', 'partner_degraded', 'fencing_partner', 'handing_over', ...LOSE_ALL],
+  normal: ['suspecting', 'probing', 'partner_degraded', 'power_fencing', 'fencing_partner', 'handing_over', ...LOSE_ALL],
   // Heartbeats silent on every network: ICMP echo on each network.
-  suspecting: ['normal', 'probing', 'partner_degraded', 'fencing_partner', 'handing_over', ...LOSE_ALL],
+  suspecting: ['normal', 'probing', 'partner_degraded', 'power_fencing', 'fencing_partner', 'handing_over', ...LOSE_ALL],
   // ICMP silent too: a ping through the disk mailbox, with a deadline.
-  probing: ['normal', 'partner_degraded', 'fencing_partner', 'handing_over', ...LOSE_ALL],
+  probing: ['normal', 'partner_degraded', 'power_fencing', 'fencing_partner', 'handing_over', ...LOSE_ALL],
   // The partner's machine or disk answers but its heartbeats do not: no takeover on that evidence.
   partner_degraded: ['normal', 'suspecting', 'probing', 'power_fencing', 'fencing_partner', 'handing_over', ...LOSE_ALL],
-  // Fence written to the mailbox, then the fence command; either way on to the wait (confirmed off: no wait).
+  // Fence written to the mailbox, then the fence command (a partner found dead, or degraded for fenceAfterMs);
+  // either way on to the wait (confirmed off: no wait).
   power_fencing: ['fencing_partner', ...LOSE_ALL],
   // Fence written; waiting for the partner's acknowledgement or for its lease to have certainly expired.
   fencing_partner: ['taking_over', ...LOSE_ALL],

@@ -36,7 +36,11 @@ export interface CoreConfig {
   timing: CoreTiming;
   reintegrate: 'manual' | 'auto';
   restartLimit: number;
-  /** A fence command (power the partner off) is configured: used when the partner's machine answers but its agent does not. */
+  /**
+   * A fence device (a command that powers the partner off or cuts it from the disks and networks) is configured:
+   * used before every takeover of a partner found dead, whose lease wait its confirmation replaces, and on a
+   * partner whose machine answers but whose agent does not.
+   */
   hasFenceCommand: boolean;
   /** Resources of each group, in start order. */
   groups: Record<GroupId, ResourceSpec[]>;

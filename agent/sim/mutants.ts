@@ -27,6 +27,20 @@ export const MUTANTS: readonly Mutant[] = [
     replace: 'return true;',
   },
   {
+    id: 'fence-failure-taken-for-success',
+    what: 'skips the lease wait after the fence command ran, whether or not it confirmed the partner off',
+    file: 'core/decide.ts',
+    find: "placeFence(ctx, from === 'power_fencing' && s.powerFence?.result === 'ok');",
+    replace: "placeFence(ctx, from === 'power_fencing');",
+  },
+  {
+    id: 'fence-device-before-disk',
+    what: 'runs the fence command before its fence is on the disk, so a partner that boots again may not find it',
+    file: 'core/decide.ts',
+    find: "if (s.powerFence?.result === 'waiting' && s.fenceWait?.onDisk) {",
+    replace: "if (s.powerFence?.result === 'waiting') {",
+  },
+  {
     id: 'lease-wait-by-time',
     what: 'waits for the partner’s lease by its clock only, without reads of the partner’s unchanged slot',
     file: 'core/decide.ts',

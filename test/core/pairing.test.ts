@@ -3,7 +3,7 @@
 // checks (no double owner, takeover bound, no false takeover, convergence) apply to every one of these runs.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { takeoverBoundMs } from '../../agent/core/lease.ts';
+import { requiredQuietMs, takeoverBoundMs } from '../../agent/core/lease.ts';
 import type { Fault } from '../../agent/sim/faults.ts';
 import { SIM_TIMING, simSetup, type SetupOptions } from '../../agent/sim/setup.ts';
 import { MAX_GROUP_START_MS, World } from '../../agent/sim/world.ts';
@@ -44,6 +44,22 @@ test('a crashed server is taken over within the bound, then reintegrated', () =>
   assert.ok(lines(w, /node1 booting → fenced: found fenced in the mailbox/).length === 1);
   assert.ok(lines(w, /node1 fenced → reintegrating: operator/).length === 1);
   assert.ok(lines(w, /node2 releasing → normal/).length === 1);
+});
+
+test('with a fence device, a crashed server is fenced by it and taken over without waiting out its lease', () => {
+  const w = run([{ kind: 'machine_crash', node: 0, at: 5000, until: 20_000 }], { hasFenceCommand: true });
+  assert.is(lines(w, /node2 probing → power_fencing: partner silent/).length, 1);
+  const confirmed = lines(w, /node2 power_fencing → fencing_partner: fence command confirmed/);
+  const takeover = lines(w, /node2 fencing_partner → taking_over: the partner is powered off/);
+  assert.ok(confirmed.length === 1 && takeover.length === 1 && at(takeover[0]!) === at(confirmed[0]!));
+  assert.ok(at(takeover[0]!) - 5000 < requiredQuietMs(w.setup.timing), 'sooner than the lease wait would allow');
+});
+
+test('a fence device that fails leaves the takeover to the lease wait', () => {
+  const w = run([{ kind: 'machine_crash', node: 0, at: 5000, until: 20_000 }], { hasFenceCommand: true }, 8);
+  assert.is(lines(w, /node2 power_fencing → fencing_partner: fence command failed/).length, 1);
+  const takeover = lines(w, /node2 fencing_partner → taking_over: the partner's lease has expired/);
+  assert.ok(takeover.length === 1 && at(takeover[0]!) - 5000 >= requiredQuietMs(w.setup.timing));
 });
 
 test('reintegration is automatic when configured', () => {
