@@ -34,13 +34,16 @@ export function stepPhases(lines: LogLine[], group: string, crashAt: number): Ph
 
 /** The hanfs agent's takeover: detection, fencing, then each resource step of the partner's group. */
 export function takeoverPhases(lines: LogLine[], group: string, crashAt: number): Phase[] {
-  const dead = transitionAt(lines, 'probing → fencing_partner');
+  // With a fence device the dead partner is fenced by it (power_fencing); without one its lease is waited out.
+  const byDevice = transitionAt(lines, 'probing → power_fencing');
+  const dead = byDevice ?? transitionAt(lines, 'probing → fencing_partner');
   const taking = transitionAt(lines, 'fencing_partner → taking_over');
   const span = (key: string, label: string, from: number | null, to: number | null): Phase[] =>
     from === null || to === null ? [] : [{ key, label, startMs: from - crashAt, endMs: to - crashAt }];
+  const fencing = byDevice === null ? 'fencing: fence written, partner lease expired' : 'fencing: fence written, fence device confirmed';
   return [
     ...span('detection', 'detection: crash → partner declared dead', crashAt, dead),
-    ...span('fencing', 'fencing: fence written, partner lease expired', dead, taking),
+    ...span('fencing', fencing, dead, taking),
     ...stepPhases(lines, group, crashAt),
   ];
 }

@@ -190,10 +190,7 @@ export function decide(ctx: Ctx): void {
         s.handledHandover = p.outbox.handover;
         return go(ctx, 'fencing_partner', 'the partner handed its group over');
       }
-      if (stage === 'dead' && !s.maintenance) {
-        // With a fence device its confirmation is proof that the lease wait needs no longer: fence first.
-        return go(ctx, cfg.hasFenceCommand ? 'power_fencing' : 'fencing_partner', 'partner silent on every network, ICMP and the disk');
-      }
+      if (stage === 'dead' && !s.maintenance) return go(ctx, fenceDeadPartner(ctx), 'partner silent on every network, ICMP and the disk');
       if (s.phase === 'normal' && p.outbox.takeoverRequest > s.handledTakeover) {
         s.handledTakeover = p.outbox.takeoverRequest;
         // Both operators asked at once: were both to hand over, both would end fenced with nobody serving. A partner
@@ -286,7 +283,7 @@ export function decide(ctx: Ctx): void {
       return;
 
     case 'fenced':
-      if (stage === 'dead' && !s.maintenance) return go(ctx, 'fencing_partner', 'the partner holding our group is dead');
+      if (stage === 'dead' && !s.maintenance) return go(ctx, fenceDeadPartner(ctx), 'the partner holding our group is dead');
       if (s.fencedByTerm > 0 && s.releasedTerm >= s.fencedByTerm && !partnerOwnsOurGroup(ctx)) {
         return go(ctx, 'starting', 'the partner released our group');
       }
@@ -301,7 +298,7 @@ export function decide(ctx: Ctx): void {
 
     case 'reintegrating':
       if (stage === 'dead' && !s.maintenance) {
-        return go(ctx, 'fencing_partner', 'the partner holding our group died during reintegration');
+        return go(ctx, fenceDeadPartner(ctx), 'the partner holding our group died during reintegration');
       }
       // The release must be seen too: it travels only once it is on the disk, so the disk is ours to take.
       if (
@@ -428,6 +425,11 @@ function retryGivenUpGroups(ctx: Ctx): void {
       resetGaveUp(g);
     }
   }
+}
+
+/** A partner found dead is fenced by the fence device, if there is one: its confirmation makes the lease wait moot. */
+function fenceDeadPartner(ctx: Ctx): 'power_fencing' | 'fencing_partner' {
+  return ctx.cfg.hasFenceCommand ? 'power_fencing' : 'fencing_partner';
 }
 
 function fenceWaitOver(ctx: Ctx): boolean {

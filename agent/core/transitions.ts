@@ -28,8 +28,8 @@ export const ALLOWED_TRANSITIONS: Readonly<Record<Phase, readonly Phase[]>> = {
   releasing: ['normal', ...LOSE_ALL],
   // Giving our own group to the partner (cut off from the networks, a group that keeps failing, operator takeover).
   handing_over: ['fenced', 'self_fenced'],
-  fenced: ['reintegrating', 'starting', 'fencing_partner', 'self_fenced'],
-  reintegrating: ['starting', 'fenced', 'fencing_partner', 'self_fenced'],
+  fenced: ['reintegrating', 'starting', 'power_fencing', 'fencing_partner', 'self_fenced'],
+  reintegrating: ['starting', 'fenced', 'power_fencing', 'fencing_partner', 'self_fenced'],
   self_fenced: ['starting', 'fenced', 'fencing_partner'],
 };
 

@@ -46,7 +46,7 @@ test('an illegal move throws and names both phases', () => {
 });
 
 test('a fenced node can only come back through reintegration, a release or a takeover of its own', () => {
-  assert.equal([...ALLOWED_TRANSITIONS.fenced].sort(), ['fencing_partner', 'reintegrating', 'self_fenced', 'starting']);
+  assert.equal([...ALLOWED_TRANSITIONS.fenced].sort(), ['fencing_partner', 'power_fencing', 'reintegrating', 'self_fenced', 'starting']);
   assert.not.ok(ALLOWED_TRANSITIONS.fenced.includes('normal'));
 });
 
