@@ -137,13 +137,18 @@ function stamp(date: Date): string {
 async function main(o: Options): Promise<void> {
   const prng = new Prng(o.seed);
   const hanfs = hanfsSystem('hanfs');
+  const hanfsLease = hanfsSystem('hanfs-no-fence-device', { fenceDevice: false });
   const kd = keepalivedSystem(KEEPALIVED_DEFAULT);
   const kf = keepalivedSystem(KEEPALIVED_FAST);
   const km = keepalivedSystem(settingForDetection(hanfs.silenceMs));
   const compared: [BenchSystem, string][] = [[hanfs, 'h'], [kd, 'kd'], [kf, 'kf']];
+  // Failover also without a fence device: the lease wait that a pair without one pays.
+  const failoverCompared: [BenchSystem, string][] = [[hanfs, 'h'], [hanfsLease, 'hl'], [kd, 'kd'], [kf, 'kf']];
   // The agent at its default timing (heartbeat 500 ms) and at 10 Hz; the first also carries the throughput copy,
   // so its data disks must hold the file.
-  const overheadSystems = [hanfsSystem('hanfs-500ms', {}, o.throughputMib + 64), hanfsSystem('hanfs-100ms', { heartbeatIntervalMs: 100 })];
+  const overheadSystems = [
+    hanfsSystem('hanfs-500ms', { timing: {}, dataDiskMiB: o.throughputMib + 64 }), hanfsSystem('hanfs-100ms', { timing: { heartbeatIntervalMs: 100 } }),
+  ];
   const started = new Date();
   const file = join(o.out, `bench-${stamp(started)}`);
   const argv = process.argv.slice(2).map(shellQuote).join(' ');
@@ -164,11 +169,11 @@ async function main(o: Options): Promise<void> {
     if (stopping) return;
     results.finishedAt = new Date().toISOString();
     const used = new Set([...results.failover.map((t) => t.system), ...results.freeze.map((t) => t.system), ...results.load.map((l) => l.system), ...results.overhead.map((l) => l.system)]);
-    results.systems = [hanfs, kd, kf, km, ...overheadSystems].filter((s) => used.has(s.name))
+    results.systems = [hanfs, hanfsLease, kd, kf, km, ...overheadSystems].filter((s) => used.has(s.name))
       .map((s) => ({ name: s.name, kind: s.kind, describe: s.describe, intervalMs: s.intervalMs, silenceMs: s.silenceMs, repairsAtStart: repairsAtStart.get(s.name) ?? 0 }));
     mkdirSync(o.out, { recursive: true });
     writeFileSync(`${file}.json`, `${JSON.stringify(results, null, 2)}\n`);
-    const names = compared.map(([s]) => s.name);
+    const names = failoverCompared.map(([s]) => s.name);
     const timeline = medianTrial(results.failover.filter((t) => t.system === hanfs.name));
     writeFileSync(`${file}.svg`, renderChart({
       title: `hanfs vs keepalived, failover in the namespace lab (${results.startedAt.slice(0, 10)}${results.settings.smoke ? ', smoke run' : ''})`,
@@ -240,14 +245,14 @@ async function main(o: Options): Promise<void> {
   };
 
   await part('failover', async () => {
-    for (const [sys, tag] of compared) {
+    for (const [sys, tag] of failoverCompared) {
       const prefix = await ensureUp(sys, tag);
       writerFor(prefix);
       await kernelFor(prefix, `failover ${sys.name}`);
     }
     const stall = (p: { stallMs: number } | null | undefined) => (p ? `${p.stallMs} ms` : '—');
     for (let trial = 0; trial < o.trials; trial++) {
-      for (const [sys, tag] of shuffled(compared, prng)) {
+      for (const [sys, tag] of shuffled(failoverCompared, prng)) {
         const prefix = `${base}${tag}`;
         const t = await trialOrFreshLab(`failover ${trial + 1} ${sys.name}`, sys, tag,
           async () => failoverTrial(sys, prefix, writerFor(prefix), prng, trial, await kernelFor(prefix, `failover ${trial + 1} ${sys.name}`)));
@@ -258,7 +263,8 @@ async function main(o: Options): Promise<void> {
       }
     }
     // The other parts measure the daemons and the machine: no guest emulated beside them.
-    for (const [, tag] of compared) await dropKernelClients(`${base}${tag}`);
+    for (const [, tag] of failoverCompared) await dropKernelClients(`${base}${tag}`);
+    await down(`${base}hl`);
   });
   await part('freeze', async () => {
     for (const [sys, tag] of compared) writerFor(await ensureUp(sys, tag));

@@ -53,8 +53,17 @@ export interface BenchSystem {
   phases(prefix: string, survivor: Server, group: Server, crashAt: number): Phase[];
 }
 
-/** `dataDiskMiB`: bigger data disks, for the lab that also carries the throughput copy. */
-export function hanfsSystem(name: string, timing: Readonly<Record<string, number>> = LAB_TIMING, dataDiskMiB?: number): BenchSystem {
+export interface HanfsSystemOptions {
+  /** The agents' timing, instead of the lab's ({}: the agent's defaults). */
+  timing?: Readonly<Record<string, number>>;
+  /** Bigger data disks, for the lab that also carries the throughput copy. */
+  dataDiskMiB?: number;
+  /** false: no fence device, so a takeover waits out the partner's lease. */
+  fenceDevice?: boolean;
+}
+
+export function hanfsSystem(name: string, opts: HanfsSystemOptions = {}): BenchSystem {
+  const { timing = LAB_TIMING, dataDiskMiB, fenceDevice = true } = opts;
   const interval = timing.heartbeatIntervalMs ?? 500;
   const misses = timing.missesBeforeSuspicion ?? 4;
   return {
@@ -62,9 +71,10 @@ export function hanfsSystem(name: string, timing: Readonly<Record<string, number
     kind: 'hanfs',
     intervalMs: interval,
     silenceMs: interval * misses,
-    describe: `hanfs agents, ${Object.keys(timing).length ? Object.entries(timing).map(([k, v]) => `${k} ${v}`).join(', ') : 'default timing'}`,
+    describe: `hanfs agents, ${Object.keys(timing).length ? Object.entries(timing).map(([k, v]) => `${k} ${v}`).join(', ') : 'default timing'}` +
+      (fenceDevice ? ', the lab\'s power-off as fence device' : ', no fence device (lease wait)'),
     up: async (prefix) => {
-      await labUp(prefix, { reintegrate: 'manual', timeoutMs: 60_000, timing, dataDiskMiB });
+      await labUp(prefix, { reintegrate: 'manual', timeoutMs: 60_000, timing, dataDiskMiB, fenceDevice });
       return 0;
     },
     crashed: () => {},

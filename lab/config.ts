@@ -55,10 +55,13 @@ export interface LabNfs {
  */
 export const LAB_NFS: LabNfs = { leaseSeconds: 2, graceSeconds: 2 };
 
-/** `timing` replaces the lab's (the benchmarks measure the agent at its defaults too: pass {}); `nfs` likewise. */
+/**
+ * `timing` replaces the lab's (the benchmarks measure the agent at its defaults too: pass {}); `nfs` likewise.
+ * `fenceDevice: false` leaves the fence command out, so that a takeover waits out the partner's lease.
+ */
 export function writeConfigs(
   state: LabState, publicKeys: Record<Server, string>, reintegrate: 'manual' | 'auto',
-  timing: Readonly<Record<string, number>> = LAB_TIMING, nfs: LabNfs = LAB_NFS,
+  timing: Readonly<Record<string, number>> = LAB_TIMING, nfs: LabNfs = LAB_NFS, fenceDevice = true,
 ): void {
   const p = state.prefix;
   const node = (s: Server, disk: string, pseudo: string) => `  ${s}:
@@ -80,7 +83,7 @@ stateDir: ${labPath(p, `${self}-state`)}
 runDir: ${labPath(p, `${self}-run`)}
 controlSocket: ${labPath(p, `${self}.sock`)}
 reintegrate: ${reintegrate}
-fenceCommand: [nsenter, -t, "${state.bmc}", -m, -n, --, ${ROOT}scripts/lab, fence, --prefix, ${p}, "{partner}"]
+fenceCommand: ${fenceDevice ? `[nsenter, -t, "${state.bmc}", -m, -n, --, ${ROOT}scripts/lab, fence, --prefix, ${p}, "{partner}"]` : 'null'}
 timing: { ${Object.entries(timing).map(([k, v]) => `${k}: ${v}`).join(', ')} }
 metrics: { listen: "${METRICS_LISTEN}" }
 nfs: { profile: ganesha, leaseSeconds: ${nfs.leaseSeconds}, graceSeconds: ${nfs.graceSeconds} }

@@ -24,6 +24,8 @@ export interface LabOptions {
   timing?: Readonly<Record<string, number>>;
   /** The NFSv4 lease and grace, instead of the lab's 2 s and 2 s (LAB_NFS). */
   nfs?: LabNfs;
+  /** false: no fence device (the lab's power-off as a fence command), so takeovers wait out the lease. */
+  fenceDevice?: boolean;
   /** Size of each data disk, instead of 64 MiB. */
   dataDiskMiB?: number;
   /** What the servers run instead of booting the hanfs agents (keepalived, for the benchmarks). */
@@ -43,7 +45,7 @@ export async function labUp(prefix: string, opts: LabOptions): Promise<void> {
     await createDisks(state, opts.dataDiskMiB);
     for (const s of SERVERS) await createMountNs(prefix, s);
     writeFileSync(labPath(prefix, 'secret'), `${prefix}-lab-secret-${Date.now()}\n`, { mode: 0o600 });
-    writeConfigs(state, await createSigningKeys(prefix), opts.reintegrate, opts.timing, opts.nfs);
+    writeConfigs(state, await createSigningKeys(prefix), opts.reintegrate, opts.timing, opts.nfs, opts.fenceDevice);
     await sh([process.execPath, `${ROOT}bin/hanfs`, 'disk', 'init', state.loops.mailbox!, '--pair', 'lab',
       '--nodes', SERVERS.join(','), '--secret-file', labPath(prefix, 'secret'), '--force']);
     if (opts.startServers) await opts.startServers(prefix);

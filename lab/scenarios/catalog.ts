@@ -286,8 +286,11 @@ export const mailboxLost: Scenario = {
   },
 };
 
-/** The takeover's steps: the fence and its wait, then each resource of server1's group. */
-const TAKEOVER_KILL_POINTS = ['probing → fencing_partner', ...RESOURCE_ORDER.map((k) => `start server1/${k}: done`)];
+/**
+ * The takeover's steps: the fence (the lab has a fence device: a restart right after the fence was decided has lost
+ * the device's answer, and waits out the lease), then each resource of server1's group.
+ */
+const TAKEOVER_KILL_POINTS = ['probing → power_fencing', ...RESOURCE_ORDER.map((k) => `start server1/${k}: done`)];
 const RELEASE_KILL_POINTS = [...RESOURCE_ORDER].reverse().map((k) => `stop server1/${k}: done`);
 
 /** Kills server2's agent right after each point in turn, restarting it each time; the intent log must carry it on. */
