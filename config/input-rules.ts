@@ -10,6 +10,7 @@ export function checkPairInput(input: unknown): z.core.$ZodIssue[] {
   const issues: z.core.$ZodIssue[] = [];
   const nfs = isMapping(input) ? input.nfs : undefined;
   if (isMapping(nfs) && nfs.profile === 'knfsd') {
+    issues.push(...knfsdProtocols(input));
     for (const key of KNFSD_TIMES) {
       if (!(key in nfs)) continue;
       issues.push({
@@ -22,6 +23,27 @@ export function checkPairInput(input: unknown): z.core.$ZodIssue[] {
     }
   }
   return issues;
+}
+
+/** Versions per group or export are Ganesha's: the one kernel server serves what /etc/nfs.conf enables, to every export. */
+function knfsdProtocols(input: unknown): z.core.$ZodIssue[] {
+  const nodes = isMapping(input) && isMapping(input.nodes) ? Object.entries(input.nodes) : [];
+  const given = nodes.flatMap(([name, node]) => {
+    if (!isMapping(node)) return [];
+    const exports = Array.isArray(node.exports) ? node.exports : [];
+    return [
+      ...('protocols' in node ? [{ path: ['nodes', name, 'protocols'], value: node.protocols }] : []),
+      ...exports.flatMap((exported, index) => (isMapping(exported) && 'protocols' in exported
+        ? [{ path: ['nodes', name, 'exports', index, 'protocols'], value: exported.protocols }] : [])),
+    ];
+  });
+  return given.map(({ path, value }) => ({
+    code: 'custom',
+    path,
+    message: 'no protocols with the knfsd profile (the kernel server serves the NFS versions that vers3 and vers4 in the '
+      + '[nfsd] section of /etc/nfs.conf enable, to every export)',
+    input: value,
+  }));
 }
 
 function isMapping(value: unknown): value is Record<string, unknown> {

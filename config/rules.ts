@@ -28,6 +28,7 @@ export function checkPairRules(config: PairConfig, ctx: z.core.$RefinementCtx<Pa
   checkPlaceholders(config, report);
   checkClients(config, report);
   checkNodes(Object.entries(config.nodes), report);
+  if (config.nfs.profile === 'ganesha') checkNfsv3(Object.entries(config.nodes), report);
 }
 
 function checkTiming(timing: TimingConfig, report: Report): void {
@@ -182,6 +183,36 @@ function checkNode([name, node]: NodeEntry, report: Report): void {
       report(['nodes', name, 'exports', index, 'path'], `a path under one of this node's mount points (${mountPoints.join(', ')})`, exported.path);
     }
   });
+}
+
+/**
+ * NFSv3 is a choice of the group's (nodes.X.protocols: [3, 4]): an export cannot ask for it on its own, since its
+ * group's Ganesha then runs without NLM and MOUNT and no NSM notification follows a move. And only one group of the
+ * pair can have it: the survivor of a takeover runs both groups' Ganesha under the machine's one rpcbind, which
+ * keeps one address per RPC program; the Ganesha that stops first (at the failback) unregisters NFSv3, MOUNT and
+ * NLM, and the other group's NFSv3 clients could no longer mount or find the lock manager.
+ */
+function checkNfsv3(nodes: NodeEntry[], report: Report): void {
+  // A list that did not parse is the schema's error; the node's transform (which fills the exports' in) did not run.
+  const servesNfsv3 = (protocols: readonly number[] | undefined) => Array.isArray(protocols) && protocols.includes(3);
+  for (const [name, node] of nodes) {
+    if (!Array.isArray(node.protocols) || servesNfsv3(node.protocols)) continue;
+    node.exports.forEach((exported, index) => {
+      if (!servesNfsv3(exported.protocols)) return;
+      report(['nodes', name, 'exports', index, 'protocols'],
+        `versions group ${name} serves: it is NFSv4 only (nodes.${name}.protocols: [4])`, exported.protocols,
+        `to serve NFSv3 with NLM locks, set nodes.${name}.protocols: [3, 4] (NLM keeps Ganesha from ending grace early `
+          + 'after a move, for every client of the group)');
+    });
+  }
+  const withNfsv3 = nodes.filter(([, node]) => servesNfsv3(node.protocols));
+  if (withNfsv3.length > 1) {
+    const [[first], [second, node]] = withNfsv3 as [NodeEntry, NodeEntry];
+    report(['nodes', second, 'protocols'],
+      `[4]: only one group of the pair can serve NFSv3, and nodes.${first} does (the survivor of a takeover runs both `
+        + 'under one rpcbind, and the first Ganesha to stop would unregister the NFSv3, MOUNT and NLM services of the other)',
+      node.protocols);
+  }
 }
 
 function isWithin(path: string, directory: string): boolean {

@@ -94,12 +94,30 @@ const diskSchema = strictObject({
   mountOptions: z.array(z.string().min(1)).default([]),
 });
 
+/** An NFS version a group or an export is served with: 3 (with NLM locks and NSM reboot notification) or 4. */
+export type NfsProtocol = 3 | 4;
+const protocolList = (allowed: readonly (readonly NfsProtocol[])[], expected: string) => z
+  .array(z.int(), { error: expected })
+  .refine((list) => allowed.some((choice) => sameSet(list, choice)), expected)
+  .transform((list) => [...new Set(list)].sort((a, b) => a - b) as NfsProtocol[]);
+
+function sameSet(list: readonly number[], choice: readonly number[]): boolean {
+  return list.length > 0 && list.every((v) => choice.includes(v as NfsProtocol)) && choice.every((v) => list.includes(v));
+}
+
+// A group is NFSv4 only unless it says otherwise: with NLM on, Ganesha cannot end its grace period early after a
+// move (README: NFSv3 and NLM), so NFSv3 costs every client of the group, not only the NFSv3 ones.
+const groupProtocols = protocolList([[4], [3, 4]], '[4] (NFSv4 only) or [3, 4] (NFSv3 with NLM locks, and NFSv4)');
+const exportProtocols = protocolList([[3], [4], [3, 4]], '[3], [4] or [3, 4]');
+
 const exportSchema = strictObject({
   path: absolutePath,
   pseudo: absolutePath,
   access: z.enum(['rw', 'ro']).default('rw'),
   clients: z.string().min(1).default('*'),
   squash: z.enum(['root', 'none']).default('root'),
+  // Unset, the group's: an export may serve fewer versions than its group, never one the group does not run.
+  protocols: exportProtocols.optional(),
 });
 
 // What `hanfs key generate` prints: the node's Ed25519 public key, with which client watchers check its heartbeats.
@@ -113,6 +131,7 @@ const nodeSchema = strictObject({
   mailbox: absolutePath,
   disks: z.array(diskSchema).min(1),
   exports: z.array(exportSchema).min(1),
+  protocols: groupProtocols.default([4]),
 });
 
 // A node name starts with a letter: JavaScript orders all-digit keys numerically, which would lose the file's
@@ -121,7 +140,10 @@ const nodeName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'a node name: a lett
 
 const nodesSchema = z.record(nodeName, nodeSchema).transform((nodes) =>
   Object.fromEntries(
-    Object.entries(nodes).map(([nodeName, { hostname = nodeName, ...node }]) => [nodeName, { hostname, ...node }] as const),
+    Object.entries(nodes).map(([nodeName, { hostname = nodeName, exports, ...node }]) => [nodeName, {
+      hostname, ...node,
+      exports: exports.map(({ protocols = node.protocols, ...exported }) => ({ ...exported, protocols })),
+    }] as const),
   ),
 );
 

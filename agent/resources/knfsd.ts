@@ -10,7 +10,7 @@ import { COMMAND_TIMEOUT_MS, commandArgv, groupConfig, runOrFail, type ResourceC
 import type { NfsProfile, ServerHealth } from './nfs-profile.ts';
 
 /** exportfs -o options of one export: sync, because a reply must not promise data a failover would lose. */
-export function knfsdExportOptions(exp: ExportConfig): string {
+export function knfsdExportOptions(exp: Pick<ExportConfig, 'access' | 'squash'>): string {
   return [exp.access, exp.squash === 'none' ? 'no_root_squash' : 'root_squash', 'sync', 'no_subtree_check'].join(',');
 }
 

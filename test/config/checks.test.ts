@@ -36,7 +36,7 @@ test('an unknown key: did you mean the known one; the key it was meant to be is 
     delete raw.nodes.server1.primary;
   });
   assert.is(mistyped.length, 1, mistyped.join('\n'));
-  assert.match(mistyped[0]!, /^nodes\.server1\.primry: expected one of the known keys \(hostname, .*primary, secondary, mailbox, disks, exports\), got \{"interface":"pri","address":"198\.51\.100\.11\/24"\}; did you mean primary\?$/);
+  assert.match(mistyped[0]!, /^nodes\.server1\.primry: expected one of the known keys \(hostname, .*primary, secondary, mailbox, disks, exports, protocols\), got \{"interface":"pri","address":"198\.51\.100\.11\/24"\}; did you mean primary\?$/);
   const [optional] = errors((raw) => (raw.heartbeatport = 7405));
   assert.match(optional!, /^heartbeatport: expected one of the known keys \(.*\), got 7405; did you mean heartbeatPort\?$/);
   const [far] = errors((raw) => (raw.nfs.bogus = 1));
@@ -100,6 +100,57 @@ test('knfsd clients: one per export (exportfs CLIENT:PATH)', () => {
     'nodes.server1.exports[0].clients: expected one client (a host, an address, a network, a wildcard or an @netgroup): '
       + 'the knfsd profile exports each export to one client, got "a,b"',
   ]);
+});
+
+test('NFSv3: a group is NFSv4 only unless it says [3, 4]; its exports serve what it serves unless they say fewer', () => {
+  const config = (edit: (raw: any) => void) => {
+    const raw = parse(labText);
+    edit(raw);
+    const result = parseConfig(stringify(raw), 'lab.yaml');
+    if (!result.ok) throw new Error(result.errors.map(formatConfigError).join('\n'));
+    return result.config.nodes;
+  };
+  const plain = config(() => {});
+  assert.equal([plain.server1!.protocols, plain.server1!.exports[0]!.protocols], [[4], [4]], 'the default: NFSv4 only');
+  const v3 = config((raw) => {
+    raw.nodes.server1.protocols = [4, 3, 3];
+    raw.nodes.server1.exports.push({ path: raw.nodes.server1.exports[0].path, pseudo: '/v4only', protocols: [4] });
+  });
+  assert.equal(v3.server1!.protocols, [3, 4], 'sorted, each once');
+  assert.equal(v3.server1!.exports.map((e) => e.protocols), [[3, 4], [4]]);
+  assert.equal(v3.server2!.protocols, [4]);
+});
+
+test('NFSv3: an export asking for it on an NFSv4-only group is refused with what to change', () => {
+  assert.equal(errors((raw) => (raw.nodes.server1.exports[0].protocols = [3, 4])), [
+    'nodes.server1.exports[0].protocols: expected versions group server1 serves: it is NFSv4 only (nodes.server1.protocols: [4]), '
+      + 'got [3,4]; to serve NFSv3 with NLM locks, set nodes.server1.protocols: [3, 4] (NLM keeps Ganesha from ending grace '
+      + 'early after a move, for every client of the group)',
+  ]);
+  assert.equal(errors((raw) => (raw.nodes.server2.exports[0].protocols = [3])).length, 1, 'an NFSv3-only export too');
+});
+
+test('NFSv3: a group says [4] or [3, 4]; only one group of the pair can serve NFSv3', () => {
+  const groupChoice = 'expected [4] (NFSv4 only) or [3, 4] (NFSv3 with NLM locks, and NFSv4)';
+  assert.equal(errors((raw) => (raw.nodes.server1.protocols = [3])), [`nodes.server1.protocols: ${groupChoice}, got [3]`]);
+  assert.equal(errors((raw) => (raw.nodes.server1.protocols = 'v3')), [`nodes.server1.protocols: ${groupChoice}, got "v3"`]);
+  assert.equal(errors((raw) => (raw.nodes.server1.protocols = [])), [`nodes.server1.protocols: ${groupChoice}, got []`]);
+  assert.equal(errors((raw) => (raw.nodes.server1.exports[0].protocols = [2])), ['nodes.server1.exports[0].protocols: expected [3], [4] or [3, 4], got [2]']);
+  const [both, ...more] = errors((raw) => {
+    raw.nodes.server1.protocols = [3, 4];
+    raw.nodes.server2.protocols = [3, 4];
+  });
+  assert.is(more.length, 0);
+  assert.match(both!, /^nodes\.server2\.protocols: expected \[4\]: only one group of the pair can serve NFSv3, and nodes\.server1 does \(.*rpcbind.*\), got \[3,4\]$/);
+});
+
+test('protocols given to the knfsd profile are errors: the kernel server serves what /etc/nfs.conf enables', () => {
+  const given = errors(knfsd((raw) => {
+    raw.nodes.server1.protocols = [3, 4];
+    raw.nodes.server2.exports[0].protocols = [4];
+  }));
+  assert.equal(given.map((line) => line.split(':')[0]), ['nodes.server1.protocols', 'nodes.server2.exports[0].protocols']);
+  assert.match(given[0]!, /expected no protocols with the knfsd profile \(.*vers3 and vers4 in the \[nfsd\] section of \/etc\/nfs\.conf/);
 });
 
 test('leaseSeconds and graceSeconds given to the knfsd profile are errors, not silently ignored', () => {

@@ -82,7 +82,8 @@ test('defaults are filled in', () => {
   const server1 = config.nodes['server1'];
   assert.is(server1?.hostname, 'server1');
   assert.equal(server1?.disks[0], { device: '/dev/loop5', mountPoint: '/srv/server1', fsType: 'ext4', journalDevice: null, mountOptions: [] });
-  assert.equal(server1?.exports[0], { path: '/srv/server1', pseudo: '/srv1', access: 'rw', clients: '*', squash: 'root' });
+  assert.equal(server1?.exports[0], { path: '/srv/server1', pseudo: '/srv1', access: 'rw', clients: '*', squash: 'root', protocols: [4] });
+  assert.equal(server1?.protocols, [4], 'NFSv4 only');
 });
 
 test('metrics are off unless metrics.listen names HOST:PORT', () => {
