@@ -3,12 +3,10 @@
 import { spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { askControl } from '../agent/process/control-socket.ts';
-import { processAlive } from '../agent/sensors/process-alive.ts';
 import { configPath, type Server } from './config.ts';
-import { sh, shQuiet } from './exec.ts';
-import { onNode, replaceMountNs } from './mountns.ts';
+import { sh } from './exec.ts';
+import { onNode, powerOffArgv } from './mountns.ts';
 import { labPath, readState, writeState } from './state.ts';
-import { waitUntil } from './wait.ts';
 import { nsName, SECONDARY_ADDRESS, setPort } from './topology.ts';
 
 const HANFS = new URL('../bin/hanfs', import.meta.url).pathname;
@@ -63,30 +61,14 @@ export async function killAll(prefix: string, node: string): Promise<number[]> {
   return pids;
 }
 
-/** How long a power-off waits for the killed processes to be gone (a dying Ganesha takes a moment). */
-const POWER_OFF_MS = 5000;
-
 /**
- * A power-off (or a crash): the links go dark first, as a machine's do the instant it loses power; then every process
- * is killed and its addresses and mounts are gone (a fresh mount namespace). Links first, because a killed NFS server
- * whose links are still up has its kernel reset the clients' connections, which no real power-off does, and which
- * costs an NFSv4 client its locks. A machine that loses power lets go of its disks at once; the lab's killed
- * processes hold their mount namespace, and with it the disk, until the last of their threads has exited, so the
- * power-off waits for that. Returns when the links went dark.
+ * A power-off (or a crash): links dark first, then every process killed, the disks let go, the addresses and the
+ * kernel's TCP connections gone and a fresh mount namespace in place (lab/machine.sh, which the agents' fence
+ * command runs too). Returns when the links went dark.
  */
 export async function powerOff(prefix: string, server: Server): Promise<number> {
-  await setPort(prefix, server, 'neta', false);
-  await setPort(prefix, server, 'netb', false);
-  // The instant the machine is gone for everyone else: what a client's outage is measured from.
-  const darkAt = Date.now();
-  const killed = await killAll(prefix, server);
-  await waitUntil(async () => !killed.some((pid) => processAlive(pid)), POWER_OFF_MS, `${server}'s processes gone`, () => '', 10)
-    .catch(() => { /* what still lingers is reported by the ownership sampler, if it holds anything */ });
-  // IPv4 only: the kernel's IPv6 link-local addresses come back with the link at boot, and without any,
-  // Ganesha ignores its IPv4 Bind_addr and listens on every address.
-  for (const iface of ['pri', 'sec']) await shQuiet(['ip', '-n', nsName(prefix, server), '-4', 'addr', 'flush', 'dev', iface]);
-  await replaceMountNs(prefix, server);
-  return darkAt;
+  const out = await sh(powerOffArgv(prefix, server));
+  return Number(out.split('\n')[0]);
 }
 
 /** The phase the server's agent reports, or null while it does not answer. */

@@ -5,9 +5,9 @@ import { generateSigningKey } from '../agent/net/keys.ts';
 import { mailboxOf } from './disks.ts';
 import { labPath, type LabState } from './state.ts';
 import { LAB_WATCHDOG_MS, watchdogDevice } from './watchdog-board.ts';
+import { powerOffArgv } from './mountns.ts';
 import { SECONDARY_ADDRESS, SERVICE_ADDRESS } from './topology.ts';
 
-const ROOT = new URL('..', import.meta.url).pathname;
 
 export const SERVERS = ['server1', 'server2'] as const;
 export type Server = (typeof SERVERS)[number];
@@ -83,7 +83,7 @@ stateDir: ${labPath(p, `${self}-state`)}
 runDir: ${labPath(p, `${self}-run`)}
 controlSocket: ${labPath(p, `${self}.sock`)}
 reintegrate: ${reintegrate}
-fenceCommand: ${fenceDevice ? `[nsenter, -t, "${state.bmc}", -m, -n, --, ${ROOT}scripts/lab, fence, --prefix, ${p}, "{partner}"]` : 'null'}
+fenceCommand: ${fenceDevice ? `[nsenter, -t, "${state.bmc}", -m, -n, --, ${powerOffArgv(p, self === 'server1' ? 'server2' : 'server1').map((a) => JSON.stringify(a)).join(', ')}]` : 'null'}
 timing: { ${Object.entries(timing).map(([k, v]) => `${k}: ${v}`).join(', ')} }
 metrics: { listen: "${METRICS_LISTEN}" }
 nfs: { profile: ganesha, leaseSeconds: ${nfs.leaseSeconds}, graceSeconds: ${nfs.graceSeconds} }

@@ -1,10 +1,10 @@
 // Each server has a persistent mount namespace of its own, so that its mounts are its own, as on two machines
 // (`ip netns exec` would make a throwaway one per call). It is pinned by a bind mount of /proc/PID/ns/mnt on a file
 // under the lab's private run directory; `nsenter` enters it together with the server's network namespace.
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { sh, shQuiet } from './exec.ts';
 import { labPath, runDir } from './state.ts';
-import { nsName, type LabNode } from './topology.ts';
+import { bridgePorts, nsName, type LabNode } from './topology.ts';
 
 export async function privateRunDir(prefix: string): Promise<void> {
   const dir = runDir(prefix);
@@ -18,19 +18,16 @@ export function mountNsFile(prefix: string, server: string): string {
   return labPath(prefix, `${server}.mntns`);
 }
 
+/** The lab's machine switch (power-off and the fresh mount namespace a machine boots with): lab/machine.sh. */
+export const MACHINE_SCRIPT = new URL('./machine.sh', import.meta.url).pathname;
+
 export async function createMountNs(prefix: string, server: string): Promise<void> {
-  const file = mountNsFile(prefix, server);
-  writeFileSync(file, '');
-  await sh(['unshare', `--mount=${file}`, '--propagation', 'slave', 'true']);
-  // A sysfs mounted from inside the server's network namespace shows that namespace's interfaces in
-  // /sys/class/net, where the agent reads its links' state (`ip netns exec` does the same on every call).
-  await sh(['nsenter', `--mount=${file}`, `--net=/run/netns/${nsName(prefix, server)}`, 'mount', '-t', 'sysfs', 'sysfs', '/sys']);
+  await sh(['bash', MACHINE_SCRIPT, 'fresh-mountns', nsName(prefix, server), mountNsFile(prefix, server)]);
 }
 
-/** A machine that loses power loses its mounts: the old namespace goes, a fresh one takes its place. */
-export async function replaceMountNs(prefix: string, server: string): Promise<void> {
-  await shQuiet(['umount', '-l', mountNsFile(prefix, server)]);
-  await createMountNs(prefix, server);
+/** The argv that powers `server` off (lab/machine.sh): the lab's power switch, and its agents' fence command. */
+export function powerOffArgv(prefix: string, server: string): string[] {
+  return ['bash', MACHINE_SCRIPT, 'power-off', nsName(prefix, server), mountNsFile(prefix, server), ...bridgePorts(prefix, server as LabNode)];
 }
 
 /** Unpins both servers' mount namespaces: with no process left in them, their mounts go too. */

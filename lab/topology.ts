@@ -75,6 +75,11 @@ export async function destroyNetwork(prefix: string): Promise<void> {
 }
 
 /** Cuts (or restores) one node's port on one network, as a pulled cable would. */
+/** The node's ports on the bridges, as BRIDGE_NETNS:PORT (what a power-off or a fabric fence switches off). */
+export function bridgePorts(prefix: string, node: LabNode): string[] {
+  return PORTS.filter((p) => p.node === node).map((p) => `${nsName(prefix, p.net)}:${p.port}`);
+}
+
 export async function setPort(prefix: string, node: LabNode, net: 'neta' | 'netb', up: boolean): Promise<void> {
   const p = PORTS.find((x) => x.node === node && x.net === net);
   if (!p) throw new Error(`${node} has no port on ${net}`);

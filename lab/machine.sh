@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# A lab server as a machine: its power switch, which is also the lab's fence device (the agents' fenceCommand runs
+# it), and the fresh mount namespace a machine boots with. Bash, not the lab's TypeScript CLI: a fence device
+# confirms in tens of milliseconds, and a Node start would be most of the fence's time on a loaded machine.
+#
+#   machine.sh power-off NETNS MOUNTNS_FILE BRIDGE_NETNS:PORT...   prints the instant (ms) the links went dark
+#   machine.sh fresh-mountns NETNS MOUNTNS_FILE
+set -uo pipefail
+
+# A machine boots with its own mounts; sysfs mounted from inside the server's network namespace shows that
+# namespace's interfaces in /sys/class/net, where the agent reads its links' state.
+fresh_mountns() {
+  local netns=$1 file=$2
+  : > "$file"
+  unshare --mount="$file" --propagation slave true &&
+    nsenter --mount="$file" --net="/run/netns/$netns" mount -t sysfs sysfs /sys
+}
+
+# In the order a power loss has them: the links go dark first (a killed NFS server whose links were up would have
+# its kernel reset the clients' connections, which no power-off does); then every process dies; the machine lets
+# go of its disks (the killed processes hold their mount namespace until their last thread has exited: waited
+# for), its addresses and its kernel's TCP connections. Those outlive their killed processes in a namespace
+# (FIN_WAIT behind the cut links) and, once the server held the same address again, answered a client that
+# reconnected from its old port with ACKs of their own instead of a reset: ss -K aborts them.
+power_off() {
+  local netns=$1 file=$2 link
+  shift 2
+  for link in "$@"; do ip -n "${link%%:*}" link set "${link#*:}" down || return 1; done
+  date +%s%3N
+  local pids
+  pids=$(ip netns pids "$netns")
+  # shellcheck disable=SC2086 # one PID per word
+  [ -n "$pids" ] && kill -KILL $pids 2>/dev/null
+  local pid tries=0
+  for pid in $pids; do
+    while [ -e "/proc/$pid" ] && [ $tries -lt 500 ]; do sleep 0.01; tries=$((tries + 1)); done
+  done
+  # IPv4 only: the kernel's IPv6 link-local addresses come back with the link at boot, and without any, Ganesha
+  # ignores its IPv4 Bind_addr and listens on every address.
+  ip -n "$netns" -4 addr flush dev pri 2>/dev/null
+  ip -n "$netns" -4 addr flush dev sec 2>/dev/null
+  nsenter --net="/run/netns/$netns" ss -K -t -a > /dev/null 2>&1
+  umount -l "$file" 2>/dev/null
+  fresh_mountns "$netns" "$file"
+}
+
+case "${1:-}" in
+  power-off) shift; [ $# -ge 3 ] || { echo "usage: $0 power-off NETNS MOUNTNS_FILE BRIDGE_NETNS:PORT..." >&2; exit 64; }; power_off "$@" ;;
+  fresh-mountns) shift; [ $# -eq 2 ] || { echo "usage: $0 fresh-mountns NETNS MOUNTNS_FILE" >&2; exit 64; }; fresh_mountns "$@" ;;
+  *) echo "usage: $0 power-off|fresh-mountns ..." >&2; exit 64 ;;
+esac
