@@ -10,6 +10,14 @@ import type { GroupId } from '../core/types.ts';
 /** Where Debian installs the FSAL plugins (Ganesha's documented default is wrong there). */
 const PLUGINS_DIR = '/usr/lib/x86_64-linux-gnu/ganesha';
 
+/**
+ * The MOUNT and NLM ports of an NFSv3 group, the same on either server: a client whose lock manager reconnects to
+ * the port it knew after a move finds the new owner there, and a firewall can name them. 20048 is mountd's IANA
+ * port; 32803 the lock manager port most distributions set for knfsd.
+ */
+export const MOUNT_PORT = 20048;
+export const NLM_PORT = 32803;
+
 export interface GaneshaPaths {
   dir: string;
   configFile: string;
@@ -60,6 +68,11 @@ function block(name: string, lines: readonly string[]): string {
   return [`${name} {`, ...lines.map((line) => `    ${line}`), '}'].join('\n');
 }
 
+/** Ganesha's list of versions, `3, 4`. */
+function protocols(list: readonly number[]): string {
+  return `${list.join(', ')};`;
+}
+
 function exportBlock(exp: ExportConfig, id: number): string {
   const access = exp.access === 'rw' ? 'RW' : 'RO';
   // Ganesha applies the export's own Access_Type to every client no CLIENT block matches: with a client list,
@@ -71,11 +84,23 @@ function exportBlock(exp: ExportConfig, id: number): string {
     `Pseudo = ${quoted(exp.pseudo)};`,
     `Access_Type = ${restricted ? 'None' : access};`,
     `Squash = ${exp.squash === 'none' ? 'No_Root_Squash' : 'Root_Squash'};`,
-    'Protocols = 4;',
+    `Protocols = ${protocols(exp.protocols)}`,
     'Transports = TCP;',
     'FSAL { Name = VFS; }',
     ...(restricted ? [`CLIENT { Clients = ${clientList(exp.clients)}; Access_Type = ${access}; }`] : []),
   ]);
+}
+
+/**
+ * NFSv4 only: no NLM, so that Ganesha may end its grace period as soon as every NFSv4 client has reclaimed. NFSv3:
+ * NFSv3, MOUNT and NLM on the service address too (Bind_addr binds every service), at fixed ports, registered with
+ * the machine's rpcbind; NLM asks the machine's rpc.statd to monitor each client that locks (agent/resources/nsm.ts).
+ * Ganesha sends no reboot notification itself: that is the nsm_notify step's, once the address is up. Mounts name
+ * the pseudo path, as NFSv4 clients do (Mount_Path_Pseudo), so that one path works for both versions.
+ */
+function versionLines(node: NodeConfig): string[] {
+  if (!node.protocols.includes(3)) return ['Enable_NLM = false;'];
+  return ['Enable_NLM = true;', `NLM_Port = ${NLM_PORT};`, `MNT_Port = ${MOUNT_PORT};`, 'Mount_Path_Pseudo = true;'];
 }
 
 export function ganeshaConfig(nfs: NfsConfig, node: NodeConfig, paths: GaneshaPaths): string {
@@ -85,10 +110,10 @@ export function ganeshaConfig(nfs: NfsConfig, node: NodeConfig, paths: GaneshaPa
     // Bind_addr is resolved with getaddrinfo, which fails ("No IP address found") while the machine (namespace)
     // has no non-loopback IPv4 address at all; binding before the address itself is up needs ip_nonlocal_bind.
     block('NFS_CORE_PARAM', [
-      'Protocols = 4;',
+      `Protocols = ${protocols(node.protocols)}`,
       `Bind_addr = ${addressOf(node.primary.address)};`,
       `Plugins_Dir = ${quoted(PLUGINS_DIR)};`,
-      'Enable_NLM = false;',
+      ...versionLines(node),
       'Enable_RQUOTA = false;',
     ]),
     block('NFS_KRB5', ['Active_krb5 = false;', `CCacheDir = ${quoted(paths.krbDir)};`]),

@@ -14,6 +14,8 @@ export interface PairOptions {
   /** Extra YAML lines under server1's disk and export entries, e.g. `mountOptions: [noatime]`. */
   diskExtra?: string;
   exportsYaml?: string;
+  /** server1's NFS versions, e.g. `[3, 4]` (unset: the default, NFSv4 only). */
+  protocols?: string;
   commands?: Record<string, string[]>;
   /** Where secretFile and the mailbox point: never read by the resource layer. */
   dir?: string;
@@ -40,7 +42,7 @@ nodes:
         mountPoint: ${mountPoint}
         fsType: ext4
 ${o.diskExtra ? `        ${o.diskExtra}\n` : ''}    exports: ${exportsYaml}
-  server2:
+${o.protocols ? `    protocols: ${o.protocols}\n` : ''}  server2:
     publicKey: HNa642NFn_2Eff6qWEfGPY_svWY-u0sAg_yn7RJK80c
     primary: { interface: pri, address: 203.0.113.12/24 }
     secondary: { interface: sec, address: 198.51.100.12/24 }

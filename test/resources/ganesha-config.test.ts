@@ -5,8 +5,8 @@ import { pairYaml, parsePair } from './fixtures.ts';
 
 const paths = ganeshaPaths('/run/hanfs-test', 'server1');
 
-function configFor(exportsYaml?: string, group = 'server1'): string {
-  const pair = parsePair(pairYaml({ mountPoint: '/srv/server1', ...(exportsYaml ? { exportsYaml } : {}) }));
+function configFor(exportsYaml?: string, group = 'server1', protocols?: string): string {
+  const pair = parsePair(pairYaml({ mountPoint: '/srv/server1', ...(exportsYaml ? { exportsYaml } : {}), ...(protocols ? { protocols } : {}) }));
   return ganeshaConfig(pair.nfs, pair.nodes[group]!, ganeshaPaths('/run/hanfs-test', group));
 }
 
@@ -82,6 +82,25 @@ test('a path Ganesha would parse as syntax is refused, not written', () => {
 test('a comma-separated client list goes into one CLIENT block', () => {
   const text = configFor('[{ path: /srv/server1, pseudo: /a, clients: "198.51.100.0/24,  host1.example ,@admins" }]');
   assert.ok(text.includes('CLIENT { Clients = 198.51.100.0/24, host1.example, @admins; Access_Type = RW; }'), text);
+});
+
+test('an NFSv3 group: NFSv3 and NLM on, MOUNT and NLM at fixed ports on the service address, mounts by pseudo path', () => {
+  const text = configFor(undefined, 'server1', '[3, 4]');
+  assert.equal(blocks(text, 'NFS_CORE_PARAM'), [[
+    '    Protocols = 3, 4;', '    Bind_addr = 198.51.100.11;', '    Plugins_Dir = "/usr/lib/x86_64-linux-gnu/ganesha";',
+    '    Enable_NLM = true;', '    NLM_Port = 32803;', '    MNT_Port = 20048;', '    Mount_Path_Pseudo = true;', '    Enable_RQUOTA = false;', '',
+  ].join('\n')]);
+  assert.ok(blocks(text, 'EXPORT')[0]!.includes('    Protocols = 3, 4;\n'), 'the export serves what its group serves');
+  assert.equal(blocks(text, 'NFSv4'), blocks(configFor(), 'NFSv4'), 'the NFSv4 recovery is the same');
+  const other = blocks(configFor(undefined, 'server2', '[3, 4]'), 'NFS_CORE_PARAM')[0]!;
+  assert.ok(other.includes('Protocols = 4;') && other.includes('Enable_NLM = false;'), 'the other group stays NFSv4 only');
+});
+
+test('an export of an NFSv3 group may stay NFSv4 only', () => {
+  const exports = blocks(configFor(`
+      - { path: /srv/server1/a, pseudo: /a }
+      - { path: /srv/server1/b, pseudo: /b, protocols: [4] }`, 'server1', '[3, 4]'), 'EXPORT');
+  assert.equal(exports.map((e) => /Protocols = ([^;]*);/.exec(e)?.[1]), ['3, 4', '4']);
 });
 
 test.run();
