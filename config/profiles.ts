@@ -22,6 +22,11 @@ export const profileCommands: Readonly<Record<NfsProfile, CommandTable>> = {
   ganesha: {
     start: ['ganesha.nfsd', '-F', '-f', '{configFile}', '-L', '{logFile}', '-p', '{pidFile}'],
     reloadExports: ['kill', '-HUP', '{pid}'],
+    // NFSv3 groups only (agent/resources/nsm.ts): the machine's rpcbind and rpc.statd when they do not run yet (both
+    // background themselves), and the reboot notification from the group's address with its own state directory.
+    rpcbind: ['rpcbind', '-w'],
+    statd: ['rpc.statd', '--no-notify', '-P', '{stateDir}', '-H', '{callout}'],
+    smNotify: ['sm-notify', '-f', '-v', '{ip}', '-P', '{stateDir}'],
   },
   knfsd: {
     exportAdd: ['exportfs', '-o', '{options}', '{clients}:{path}'],
@@ -52,6 +57,9 @@ export const commandPlaceholders: Readonly<Record<string, readonly string[]>> = 
   serverStart: [],
   serverStop: [],
   notify: ['address', 'ip'],
+  rpcbind: [],
+  statd: ['stateDir', 'callout'],
+  smNotify: ['address', 'ip', 'stateDir'],
 };
 
 /** The placeholders of the fence command (agent/daemon/fence-command.ts): this node and the partner. */

@@ -1,5 +1,7 @@
 // The ganesha profile: one NFS-Ganesha process per group (an NFS virtual server bound to the group's service
-// address), its exports in its own generated config, and no NSM (NFSv4 only: clients reclaim during grace).
+// address), its exports in its own generated config. An NFSv4-only group needs nothing else: its clients reclaim
+// during grace. An NFSv3 group also has NLM, and NSM around it (nsm.ts): the machine's rpcbind and rpc.statd before
+// its Ganesha starts, and a reboot notification to its lock clients once its address is up.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { addressOf } from '../../config/ipv4.ts';
@@ -10,6 +12,7 @@ import { spawnDetachedDaemon } from './detached-daemon.ts';
 import { ganeshaConfig, ganeshaPaths, recoveryRoot, type GaneshaPaths } from './ganesha-config.ts';
 import { logSize, startupErrors } from './ganesha-log.ts';
 import { NFS_PORT, type NfsProfile, type ServerHealth } from './nfs-profile.ts';
+import { NsmSupport, servesNfsv3, SYSTEM_RUN, type SystemRun } from './nsm.ts';
 import { processListensOn } from './proc-net-tcp.ts';
 import { terminateProcesses } from './terminate.ts';
 
@@ -25,16 +28,22 @@ export class GaneshaProfile implements NfsProfile {
   /** The Ganesha PID of each group this agent started or adopted, until it stops it. */
   private readonly pids = new Map<GroupId, number>();
 
-  constructor(private readonly ctx: ResourceContext) {}
+  private readonly nsm: NsmSupport;
+
+  constructor(private readonly ctx: ResourceContext, systemRun: SystemRun = SYSTEM_RUN) {
+    this.nsm = new NsmSupport(ctx, systemRun);
+  }
 
   async startServer(group: GroupId): Promise<void> {
+    const node = groupConfig(this.ctx, group);
+    // Also before a Ganesha adopted after an agent restart: the callout's marker and rpc.statd are checked again.
+    if (servesNfsv3(node)) await this.nsm.prepare(group);
     const running = await this.findRunning(group);
     if (running !== null) {
       this.pids.set(group, running);
       this.ctx.log('info', `Ganesha of group ${group} already runs (PID ${running}): adopted`, { event: 'resource', group, pid: running });
       return;
     }
-    const node = groupConfig(this.ctx, group);
     const paths = ganeshaPaths(this.ctx.runDir, group);
     await mkdir(paths.krbDir, { recursive: true });
     // Ganesha creates the levels below its RecoveryRoot, not the root itself.
@@ -59,6 +68,7 @@ export class GaneshaProfile implements NfsProfile {
       throw new Error(`Ganesha of group ${group} (PID ${pid}) still runs after SIGTERM and SIGKILL`);
     }
     this.pids.delete(group);
+    if (servesNfsv3(groupConfig(this.ctx, group))) await this.nsm.release(group);
   }
 
   /** The exports are in the server's own config: they are up exactly when the server is. */
@@ -70,7 +80,14 @@ export class GaneshaProfile implements NfsProfile {
 
   async stopExports(): Promise<void> {}
 
-  async notifyClients(): Promise<void> {}
+  /** NFSv4 clients learn of a move by themselves; an NFSv3 group's lock clients are told (sm-notify). */
+  async notifyClients(group: GroupId): Promise<void> {
+    if (servesNfsv3(groupConfig(this.ctx, group))) await this.nsm.notify(group);
+  }
+
+  async stopNotifying(group: GroupId): Promise<void> {
+    if (servesNfsv3(groupConfig(this.ctx, group))) await this.nsm.endNotifiers(group);
+  }
 
   serverHealth(): ServerHealth[] {
     return [...this.pids].map(([group, pid]) => {

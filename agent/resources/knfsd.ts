@@ -58,6 +58,9 @@ export class KnfsdProfile implements NfsProfile {
     await runOrFail(this.ctx, commandArgv(this.ctx, 'notify', { address: ip, ip }), COMMAND_TIMEOUT_MS.nfsAdmin);
   }
 
+  /** sm-notify keeps no state of its own here: the kernel server's /var/lib/nfs is the machine's. */
+  async stopNotifying(): Promise<void> {}
+
   /** The kernel server runs while it has threads (/proc/fs/nfsd/threads, 0 when stopped, absent without nfsd). */
   async serverState(): Promise<{ running: boolean; problem: string | null }> {
     const threads = Number((await readFile('/proc/fs/nfsd/threads', 'utf8').catch(() => '0')).trim());

@@ -18,6 +18,8 @@ export interface NfsProfile {
   stopExports(group: GroupId): Promise<void>;
   /** Tells NFS clients that the group's server restarted, so that they reclaim their locks. */
   notifyClients(group: GroupId): Promise<void>;
+  /** Ends what notifyClients left running for the group (a notifier still retrying), as the group leaves this node. */
+  stopNotifying(group: GroupId): Promise<void>;
   /** Whether the server process of each group this agent runs is alive: from /proc only, called on every tick. */
   serverHealth(): ServerHealth[];
   /**

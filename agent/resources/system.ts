@@ -13,6 +13,7 @@ import { ClientConnections } from './nfs-clients.ts';
 import { GaneshaProfile } from './ganesha.ts';
 import { KnfsdProfile } from './knfsd.ts';
 import type { NfsProfile } from './nfs-profile.ts';
+import type { SystemRun } from './nsm.ts';
 import type { PacketSender } from '../net/ipv4-packet.ts';
 import { addServiceAddress, removeServiceAddress } from './service-ip.ts';
 
@@ -24,6 +25,8 @@ export interface SystemResourcesOptions {
   runDir: string;
   /** Tests only: where tickle ACKs go instead of a raw socket. */
   openTickleSender?: () => PacketSender;
+  /** Tests only: where rpcbind's socket and rpc.statd's pid file are looked for, instead of /run. */
+  systemRun?: SystemRun;
 }
 
 export interface ResourceHealth {
@@ -46,7 +49,7 @@ export class SystemResources implements ResourceDriver {
 
   constructor(opts: SystemResourcesOptions) {
     this.ctx = { view: opts.view, runner: opts.runner, log: opts.log, runDir: opts.runDir };
-    this.nfs = opts.view.pair.nfs.profile === 'ganesha' ? new GaneshaProfile(this.ctx) : new KnfsdProfile(this.ctx);
+    this.nfs = opts.view.pair.nfs.profile === 'ganesha' ? new GaneshaProfile(this.ctx, opts.systemRun) : new KnfsdProfile(this.ctx);
     this.arp = new ArpAnnouncer(this.ctx);
     this.clients = new ClientConnections(this.ctx, opts.openTickleSender);
     const nothing: Action = async () => {};
@@ -61,7 +64,7 @@ export class SystemResources implements ResourceDriver {
         start: async (g) => { this.arp.announce(g); await this.clients.resume(g); },
         stop: async (g) => { this.arp.cancel(g); await this.clients.release(g); },
       },
-      nsm_notify: { start: (g) => this.nfs.notifyClients(g), stop: nothing },
+      nsm_notify: { start: (g) => this.nfs.notifyClients(g), stop: (g) => this.nfs.stopNotifying(g) },
     };
   }
 
