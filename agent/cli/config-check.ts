@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { PairConfig } from '../../config/schema.ts';
 import { loadSigningKey, publicKeyText } from '../net/keys.ts';
 import { loadSecret } from '../net/secret.ts';
+import { registerConfigInit } from './config-init.ts';
 import { EXIT } from './exit-codes.ts';
 
 export function registerConfigCommands(program: Command): void {
@@ -30,6 +31,7 @@ export function registerConfigCommands(program: Command): void {
       }
       process.stdout.write(options.json ? `${JSON.stringify(result.config, null, 2)}\n` : await toYaml(result.config));
     });
+  registerConfigInit(config);
 }
 
 /**
