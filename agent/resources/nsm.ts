@@ -115,9 +115,14 @@ export class NsmSupport {
     await runOrFail(this.ctx, commandArgv(this.ctx, 'smNotify', values), COMMAND_TIMEOUT_MS.nfsAdmin);
   }
 
-  /** The group's notifier, if it still retries: it must not go on from an address this node is giving up. */
+  /**
+   * The group's notifier, if it still retries: it must not go on from an address this node is giving up. One runs
+   * only while a client on the list has not answered: with sm.bak empty, /proc is not searched (100 ms and more on a
+   * busy machine, and this is on the way of every move).
+   */
   async endNotifiers(group: GroupId): Promise<void> {
     const dir = nsmDir(groupConfig(this.ctx, group));
+    if ((await readdir(join(dir, 'sm.bak')).catch(() => [])).length === 0) return;
     const program = basename(commandArgv(this.ctx, 'smNotify', { address: '', ip: '', stateDir: dir })[0] ?? '');
     const pids = await processesRunning(this.system.proc, program, dir);
     if (pids.length === 0) return;

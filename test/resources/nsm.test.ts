@@ -108,6 +108,9 @@ test('nsm_notify: sm-notify from the service address with the group\'s own state
 test('a notifier of the group still retrying is ended (by PID) before a new one and when the group leaves', async () => {
   const { ctx, system, node, lines } = setup();
   const nsm = new NsmSupport(ctx, { ...system, proc: '/proc' });
+  // A notifier runs while a client on the list has not answered yet.
+  mkdirSync(join(nsmDir(node), 'sm.bak'), { recursive: true });
+  writeFileSync(join(nsmDir(node), 'sm.bak/198.51.100.101'), '');
   // A process that reads as `sm-notify ... -P DIR` in /proc: a shell waiting on its stdin, named so.
   const notifier = spawn('/bin/sh', ['-c', 'read x', '-f', '-P', nsmDir(node)], { argv0: 'sm-notify', stdio: ['pipe', 'ignore', 'ignore'] });
   await new Promise((resolve) => notifier.once('spawn', resolve));
@@ -118,6 +121,9 @@ test('a notifier of the group still retrying is ended (by PID) before a new one 
     assert.not.ok(processAlive(notifier.pid!) && notifier.exitCode === null && notifier.signalCode === null, 'the group\'s notifier ended');
     assert.ok(lines.some((l) => l.message === `ending the NSM notifier of group server1 (PID ${notifier.pid})`));
     assert.is(other.exitCode, null, 'another group\'s notifier is left alone');
+    rmSync(join(nsmDir(node), 'sm.bak/198.51.100.101'));
+    await nsm.endNotifiers('server1');
+    assert.is(lines.length, 1, 'every client answered: no notifier to look for');
   } finally {
     notifier.kill('SIGKILL');
     other.kill('SIGKILL');
