@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { Command } from 'commander';
 import { killAll, nodePids, powerOff, powerOn } from './agents.ts';
-import { configPath, SERVERS, type Server } from './config.ts';
+import { configPath, LAB_NFS, SERVERS, type Server } from './config.ts';
 import { commandGuest, type GuestCommand } from './guest/control.ts';
 import { lastConsoleLines, parseExport, startGuest, stopGuest, stopGuests } from './guest/lifecycle.ts';
 import { findGuest, listGuests, NFS_VERSIONS, type GuestNet, type NfsVersion } from './guest/registry.ts';
@@ -38,10 +38,13 @@ function passThrough(argv: string[], env: NodeJS.ProcessEnv = process.env): void
 
 program.command('up').description('build the lab and start both agents; returns once both servers serve their exports')
   .option('--prefix <p>').option('--reintegrate <mode>', 'manual or auto', 'manual').option('--timeout <ms>', 'how long to wait', '60000')
-  .action(async (o: { prefix?: string; reintegrate: string; timeout: string }) => {
+  .option('--nfsv3 <server>', "the server whose group also serves NFSv3 (NLM locks, NSM notification); default: none")
+  .action(async (o: { prefix?: string; reintegrate: string; timeout: string; nfsv3?: string }) => {
     const prefix = resolvePrefix(o.prefix);
-    await labUp(prefix, { reintegrate: o.reintegrate === 'auto' ? 'auto' : 'manual', timeoutMs: Number(o.timeout) });
-    console.log(`lab ${prefix} is up: server1 serves /srv1 on 198.51.100.11, server2 /srv2 on 203.0.113.12`);
+    const nfsv3 = o.nfsv3 === undefined ? undefined : (node(o.nfsv3, true) as Server);
+    await labUp(prefix, { reintegrate: o.reintegrate === 'auto' ? 'auto' : 'manual', timeoutMs: Number(o.timeout), nfs: { ...LAB_NFS, nfsv3 } });
+    console.log(`lab ${prefix} is up: server1 serves /srv1 on 198.51.100.11, server2 /srv2 on 203.0.113.12`
+      + `${nfsv3 ? ` (${nfsv3}'s with NFSv3 too)` : ''}`);
   });
 
 program.command('down').description('remove everything the lab made: processes, namespaces, mounts, loop devices')

@@ -47,6 +47,8 @@ export async function createSigningKeys(prefix: string): Promise<Record<Server, 
 export interface LabNfs {
   leaseSeconds: number;
   graceSeconds: number;
+  /** The server whose group serves NFSv3 too (protocols: [3, 4]: NLM, rpcbind and rpc.statd); unset, both NFSv4 only. */
+  nfsv3?: Server;
 }
 
 /**
@@ -71,7 +73,7 @@ export function writeConfigs(
     mailbox: ${state.loops[mailboxOf(s)]}
     disks: [{ device: ${state.loops[disk]}, mountPoint: ${srvDir(p, s)}, fsType: ext4 }]
     exports: [{ path: ${srvDir(p, s)}, pseudo: ${pseudo}, squash: none }]
-`;
+${nfs.nfsv3 === s ? '    protocols: [3, 4]\n' : ''}`;
   for (const self of SERVERS) {
     writeFileSync(configPath(p, self), `# The namespace lab "${p}", as seen by ${self}'s agent (written by scripts/lab up).
 pair: lab

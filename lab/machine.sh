@@ -8,12 +8,31 @@
 set -uo pipefail
 
 # A machine boots with its own mounts; sysfs mounted from inside the server's network namespace shows that
-# namespace's interfaces in /sys/class/net, where the agent reads its links' state.
+# namespace's interfaces in /sys/class/net, where the agent reads its links' state. It also gets a /run of its own
+# and its own /etc/hosts (private_run, below).
 fresh_mountns() {
   local netns=$1 file=$2
   : > "$file"
   unshare --mount="$file" --propagation slave true &&
-    nsenter --mount="$file" --net="/run/netns/$netns" mount -t sysfs sysfs /sys
+    nsenter --mount="$file" --net="/run/netns/$netns" mount -t sysfs sysfs /sys &&
+    private_run "$file"
+}
+
+# A /run of the server's own, empty at each boot as a machine's tmpfs is: rpcbind and rpc.statd (NFSv3 groups) keep
+# their socket, lock and pid files at fixed paths there, and two of each on one host would collide (a client would
+# reach the other server's rpcbind through its unix socket). The lab's directory (MOUNTNS_FILE's, under /run) is
+# bound back in at the same path. The server's /etc/hosts names the service addresses (sm-notify sends a name,
+# never an address): lab/mountns.ts writes it as SERVER-hosts beside MOUNTNS_FILE.
+private_run() {
+  local file=$1 labdir server
+  labdir=$(dirname "$file")
+  server=$(basename "$file" .mntns)
+  local dir="$labdir/$server-sysrun"
+  case "$labdir" in /run/*) ;; *) echo "machine.sh: $labdir is not under /run" >&2; return 1 ;; esac
+  rm -rf "$dir" && mkdir -p "$dir${labdir#/run}" &&
+    nsenter --mount="$file" mount --bind "$labdir" "$dir${labdir#/run}" &&
+    nsenter --mount="$file" mount --rbind "$dir" /run || return 1
+  [ ! -f "$labdir/$server-hosts" ] || nsenter --mount="$file" mount --bind "$labdir/$server-hosts" /etc/hosts
 }
 
 # In the order a power loss has them: the links go dark first (a killed NFS server whose links were up would have

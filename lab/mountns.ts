@@ -1,10 +1,12 @@
 // Each server has a persistent mount namespace of its own, so that its mounts are its own, as on two machines
 // (`ip netns exec` would make a throwaway one per call). It is pinned by a bind mount of /proc/PID/ns/mnt on a file
 // under the lab's private run directory; `nsenter` enters it together with the server's network namespace.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { addressOf } from '../config/ipv4.ts';
+import type { Server } from './config.ts';
 import { sh, shQuiet } from './exec.ts';
 import { labPath, runDir } from './state.ts';
-import { bridgePorts, nsName, type LabNode } from './topology.ts';
+import { bridgePorts, nsName, SERVICE_ADDRESS, type LabNode } from './topology.ts';
 
 export async function privateRunDir(prefix: string): Promise<void> {
   const dir = runDir(prefix);
@@ -22,7 +24,17 @@ export function mountNsFile(prefix: string, server: string): string {
 export const MACHINE_SCRIPT = new URL('./machine.sh', import.meta.url).pathname;
 
 export async function createMountNs(prefix: string, server: string): Promise<void> {
+  writeHostsFile(prefix, server);
   await sh(['bash', MACHINE_SCRIPT, 'fresh-mountns', nsName(prefix, server), mountNsFile(prefix, server)]);
+}
+
+/** The host names of the service addresses, in each server's /etc/hosts: sm-notify sends a name, never an address. */
+export const SERVICE_NAMES: Readonly<Record<Server, string>> = { server1: 'hanfs-lab-srv1', server2: 'hanfs-lab-srv2' };
+
+/** The server's /etc/hosts (lab/machine.sh binds it over the host's in the server's mount namespace at each boot). */
+function writeHostsFile(prefix: string, server: string): void {
+  const names = Object.entries(SERVICE_NAMES).map(([s, name]) => `${addressOf(SERVICE_ADDRESS[s as Server])} ${name}\n`);
+  writeFileSync(labPath(prefix, `${server}-hosts`), `${readFileSync('/etc/hosts', 'utf8').trimEnd()}\n# the lab's service addresses\n${names.join('')}`);
 }
 
 /** The argv that powers `server` off (lab/machine.sh): the lab's power switch, and its agents' fence command. */
