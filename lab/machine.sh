@@ -21,15 +21,16 @@ fresh_mountns() {
 # A /run of the server's own, empty at each boot as a machine's tmpfs is: rpcbind and rpc.statd (NFSv3 groups) keep
 # their socket, lock and pid files at fixed paths there, and two of each on one host would collide (a client would
 # reach the other server's rpcbind through its unix socket). The lab's directory (MOUNTNS_FILE's, under /run) is
-# bound back in at the same path. The server's /etc/hosts names the service addresses (sm-notify sends a name,
-# never an address): lab/mountns.ts writes it as SERVER-hosts beside MOUNTNS_FILE.
+# bound back in at the same path. A new directory at each boot (the lab's removal takes them all): the test's
+# power-off and the partner's fence command may power the same server off at the same time. The server's /etc/hosts
+# names the service addresses (sm-notify sends a name, never an address): lab/mountns.ts writes it as SERVER-hosts
+# beside MOUNTNS_FILE.
 private_run() {
-  local file=$1 labdir server
+  local file=$1 labdir server dir
   labdir=$(dirname "$file")
   server=$(basename "$file" .mntns)
-  local dir="$labdir/$server-sysrun"
   case "$labdir" in /run/*) ;; *) echo "machine.sh: $labdir is not under /run" >&2; return 1 ;; esac
-  rm -rf "$dir" && mkdir -p "$dir${labdir#/run}" &&
+  dir=$(mktemp -d "$labdir/$server-sysrun.XXXXXX") && mkdir -p "$dir${labdir#/run}" &&
     nsenter --mount="$file" mount --bind "$labdir" "$dir${labdir#/run}" &&
     nsenter --mount="$file" mount --rbind "$dir" /run || return 1
   [ ! -f "$labdir/$server-hosts" ] || nsenter --mount="$file" mount --bind "$labdir/$server-hosts" /etc/hosts
