@@ -142,7 +142,7 @@ const nodesSchema = z.record(nodeName, nodeSchema).transform((nodes) =>
   Object.fromEntries(
     Object.entries(nodes).map(([nodeName, { hostname = nodeName, exports, ...node }]) => [nodeName, {
       hostname, ...node,
-      exports: exports.map(({ protocols = node.protocols, ...exported }) => ({ ...exported, protocols })),
+      exports: exports.map(({ protocols = node.protocols, ...exported }) => ({ ...exported, protocols: [...protocols] })),
     }] as const),
   ),
 );
