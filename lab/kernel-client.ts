@@ -149,6 +149,17 @@ export class KernelClient {
       `every loop of kernel client ${this.guest.name}'s workload answered`, () => lastConsoleLines(this.prefix, this.guest.name, 5), 100);
   }
 
+  /** Waits until every loop of the workload has succeeded `n` times since line `from`. */
+  everyLoopSucceeded(from: number, n: number, timeoutMs = 60_000): Promise<void> {
+    const counts = () => {
+      const ok = new Map<string, number>();
+      for (const o of parseOps(this.lines().slice(from))) if (o.ok) ok.set(streamOf(o.op), (ok.get(streamOf(o.op)) ?? 0) + 1);
+      return ok;
+    };
+    return waitUntil(async () => KERNEL_LOOPS.every((l) => (counts().get(l) ?? 0) >= n), timeoutMs,
+      `every loop of kernel client ${this.guest.name}'s workload succeeded ${n} times`, () => JSON.stringify(Object.fromEntries(counts())), 200);
+  }
+
   /**
    * Starts the workload and waits until every loop has worked a few times; returns the mark from which the trial
    * counts. Each start writes into a new directory and takes both locks afresh.

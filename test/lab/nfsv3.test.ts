@@ -10,13 +10,14 @@
 // answered), the guest reclaimed its locks (its SM_MON on the new owner put it back on the list) within Ganesha's
 // grace period, and a second party (an NFSv4.1 client, lab/swarm/lock-probe.ts) asking right after each move for a
 // conflicting lock was held off during grace and refused after it. One guest, one lab, both moves.
+import { readFile } from 'node:fs/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { phaseOf, powerOff, powerOn } from '../../lab/agents.ts';
 import { LAB_NFS, srvDir, type Server } from '../../lab/config.ts';
 import { sh } from '../../lab/exec.ts';
 import { KernelClient } from '../../lab/kernel-client.ts';
-import { parseOps, streamOf } from '../../lab/guest/results.ts';
+import { parseOps } from '../../lab/guest/results.ts';
 import { labDown, labUp } from '../../lab/lifecycle.ts';
 import { onNode } from '../../lab/mountns.ts';
 import { reintegrate } from '../../lab/scenarios/harness.ts';
@@ -24,10 +25,8 @@ import { labPath } from '../../lab/state.ts';
 import { probeLocks } from '../../lab/swarm/in-lab.ts';
 import type { ProbeAnswer } from '../../lab/swarm/lock-probe.ts';
 import { waitUntil } from '../../lab/wait.ts';
-import { readFile } from 'node:fs/promises';
 
 const prefix = `hv${process.pid}`;
-const LOOPS = ['new files', 'read stream', 'open', 'flock', 'fcntl'];
 const LOCK_FILES = ['flock.dat', 'fcntl.dat'];
 let client: KernelClient | undefined;
 
@@ -62,17 +61,6 @@ async function startedAt(server: Server, resource: string, since: number): Promi
   return done[0]!;
 }
 
-/** Every loop of the workload succeeded `n` times since line `from`. */
-function everyLoopDid(c: KernelClient, from: number, n: number): Promise<void> {
-  const counts = () => {
-    const ok = new Map<string, number>();
-    for (const o of parseOps(c.lines().slice(from))) if (o.ok) ok.set(streamOf(o.op), (ok.get(streamOf(o.op)) ?? 0) + 1);
-    return ok;
-  };
-  return waitUntil(async () => LOOPS.every((l) => (counts().get(l) ?? 0) >= n), 60_000, `every loop of ${c.label} succeeded ${n} times`,
-    () => JSON.stringify(Object.fromEntries(counts())), 200);
-}
-
 test.before(async () => {
   await labUp(prefix, { reintegrate: 'manual', timeoutMs: 60_000, nfs: { ...LAB_NFS, nfsv3: 'server1' } });
   const bootFrom = Date.now();
@@ -100,7 +88,7 @@ test('the NFSv3 kernel client keeps its fcntl lock and flock through the takeove
   const dir = c.lines().find((l) => l.startsWith('started dir='))?.split('dir=/mnt/')[1];
   assert.ok(dir, 'the workload says where it writes');
   const lockFiles = LOCK_FILES.map((f) => `${dir}/${f}`);
-  await everyLoopDid(c, started, 3);
+  await c.everyLoopSucceeded(started, 3);
   const before = await nsmState('server1');
   assert.equal(before.listed, ['198.51.100.101'], 'server1 monitors the guest, and its record is on the group disk');
   const probes: Record<string, Record<string, ProbeAnswer>> = { 'before the takeover': await probeLocks(prefix, '/srv1', lockFiles) };
@@ -112,7 +100,7 @@ test('the NFSv3 kernel client keeps its fcntl lock and flock through the takeove
   await waitUntil(async () => (await phaseOf(prefix, 'server2')) === 'serving_both', 30_000, 'server2 serving both');
   const onlineMs = Date.now() - darkAt;
   // The second party asks at once, while the group's grace period runs; server1 boots (fenced) meanwhile.
-  [probes['after the takeover']] = await Promise.all([probeLocks(prefix, '/srv1', lockFiles), everyLoopDid(c, crashMark, 5)]);
+  [probes['after the takeover']] = await Promise.all([probeLocks(prefix, '/srv1', lockFiles), c.everyLoopSucceeded(crashMark, 5)]);
   const backMs = Date.now() - darkAt;
   const takeover = await nsmState('server2');
   const serverStart = await startedAt('server2', 'nfs_server', darkAt);
@@ -124,7 +112,7 @@ test('the NFSv3 kernel client keeps its fcntl lock and flock through the takeove
   const askedAt = Date.now();
   await reintegrate(prefix, 'server1');
   const normalMs = Date.now() - askedAt;
-  [probes['after the failback']] = await Promise.all([probeLocks(prefix, '/srv1', lockFiles), everyLoopDid(c, askMark, 5)]);
+  [probes['after the failback']] = await Promise.all([probeLocks(prefix, '/srv1', lockFiles), c.everyLoopSucceeded(askMark, 5)]);
   const failedBackMs = Date.now() - askedAt;
   const failback = await nsmState('server1');
   const serverStartBack = await startedAt('server1', 'nfs_server', askedAt);
