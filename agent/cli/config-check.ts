@@ -4,6 +4,7 @@ import type { PairConfig } from '../../config/schema.ts';
 import { loadSigningKey, publicKeyText } from '../net/keys.ts';
 import { loadSecret } from '../net/secret.ts';
 import { registerConfigInit } from './config-init.ts';
+import { loadOrReport } from './config-load.ts';
 import { EXIT } from './exit-codes.ts';
 
 export function registerConfigCommands(program: Command): void {
@@ -14,22 +15,16 @@ export function registerConfigCommands(program: Command): void {
     .argument('<file>', 'the YAML configuration file')
     .option('--json', 'print the resolved configuration as JSON instead of YAML')
     .action(async (file: string, options: { json?: boolean }) => {
-      // The parser and the schema load only for this command (main.ts registers them all).
-      const [{ loadConfig }, { formatConfigError }] = await Promise.all([import('../../config/load.ts'), import('../../config/errors.ts')]);
-      const result = await loadConfig(file);
-      if (!result.ok) {
-        for (const error of result.errors) console.error(formatConfigError(error));
-        process.exitCode = EXIT.config;
-        return;
-      }
-      const problems = await checkKeyFiles(result.config);
+      const pair = await loadOrReport(file);
+      if (!pair) return;
+      const problems = await checkKeyFiles(pair);
       for (const line of problems.errors) console.error(`${file}: ${line}`);
       for (const line of problems.notes) console.error(`${file}: note: ${line}`);
       if (problems.errors.length > 0) {
         process.exitCode = EXIT.config;
         return;
       }
-      process.stdout.write(options.json ? `${JSON.stringify(result.config, null, 2)}\n` : await toYaml(result.config));
+      process.stdout.write(options.json ? `${JSON.stringify(pair, null, 2)}\n` : await toYaml(pair));
     });
   registerConfigInit(config);
 }

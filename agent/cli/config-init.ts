@@ -4,6 +4,7 @@
 // before it is printed or written; a file written with --out is read back as the agent would read it.
 import { link, open, rename, unlink } from 'node:fs/promises';
 import { InvalidArgumentError, type Command } from 'commander';
+import { loadOrReport } from './config-load.ts';
 import { EXIT } from './exit-codes.ts';
 import { commandPath } from './usage.ts';
 
@@ -241,14 +242,7 @@ async function writeNew(path: string, text: string, force: boolean): Promise<voi
 
 /** The written file read back as the agent and hanfs config check read it: its owner and mode too. */
 async function reread(path: string): Promise<void> {
-  const [{ loadConfig }, { formatConfigError }] = await Promise.all([import('../../config/load.ts'), import('../../config/errors.ts')]);
-  const loaded = await loadConfig(path);
-  if (!loaded.ok) {
-    for (const error of loaded.errors) console.error(formatConfigError(error));
-    process.exitCode = EXIT.config;
-    return;
-  }
-  console.log(`wrote ${path}`);
+  if (await loadOrReport(path)) console.log(`wrote ${path}`);
 }
 
 function parseNetwork(value: string): NetworkDraft {
