@@ -66,7 +66,11 @@ export class SimAgent {
       observers: [{ stepped: (_ev, effects, state) => {
         for (const fx of effects) {
           if (fx.type !== 'transition') continue;
-          if ((fx.to === 'fencing_partner' && state.detector.stage === 'dead') || fx.to === 'power_fencing') {
+          // The verdict is the move to fence: into power_fencing, or into fencing_partner straight from watching.
+          // The move on from power_fencing to the wait is no new verdict, and the evidence it would be judged on
+          // (the partner's slot, a second or more later) is not what the verdict was made on.
+          const decided = fx.to === 'power_fencing' || (fx.to === 'fencing_partner' && fx.from !== 'power_fencing' && state.detector.stage === 'dead');
+          if (decided) {
             w.inv.checkFenceDecision(m.idx);
           }
         }
