@@ -18,6 +18,8 @@ export function registerConfigCommands(program: Command): void {
       const pair = await loadOrReport(file);
       if (!pair) return;
       const problems = await checkKeyFiles(pair);
+      const { serviceNameProblems } = await import('../../config/service-names.ts');
+      problems.notes.push(...(await serviceNameProblems(pair)));
       for (const line of problems.errors) console.error(`${file}: ${line}`);
       for (const line of problems.notes) console.error(`${file}: note: ${line}`);
       if (problems.errors.length > 0) {
