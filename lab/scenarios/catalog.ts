@@ -293,9 +293,11 @@ export const mailboxLost: Scenario = {
 const TAKEOVER_KILL_POINTS = ['probing → power_fencing', ...RESOURCE_ORDER.map((k) => `start server1/${k}: done`)];
 const RELEASE_KILL_POINTS = [...RESOURCE_ORDER].reverse().map((k) => `stop server1/${k}: done`);
 
-/** Kills server2's agent right after each point in turn, restarting it each time; the intent log must carry it on. */
-async function killAtEachPoint(ctx: ScenarioContext, points: string[]): Promise<void> {
-  let since = Date.now();
+/**
+ * Kills server2's agent right after each point in turn, restarting it each time; the intent log must carry it on.
+ * The first point is looked for from `since` (the crash: the fence device confirms within the power-off's own time).
+ */
+async function killAtEachPoint(ctx: ScenarioContext, points: string[], since = Date.now()): Promise<void> {
   for (const point of points) {
     await killAgentAfter(ctx.prefix, 'server2', point, since);
     since = Date.now();
@@ -311,8 +313,9 @@ export const takeoverKilledAtEachStep: Scenario = {
   reintegrate: 'manual',
   settleMs: 60_000,
   async run(ctx) {
+    const crashedAt = Date.now();
     await powerOff(ctx.prefix, 'server1');
-    await killAtEachPoint(ctx, TAKEOVER_KILL_POINTS);
+    await killAtEachPoint(ctx, TAKEOVER_KILL_POINTS, crashedAt);
     await waitPhase(ctx.prefix, 'server2', 'serving_both', 60_000);
     const resumed = transitionsSince(ctx).filter((t) => t.startsWith('server2 booting → taking_over: resuming the takeover'));
     ctx.note(`${resumed.length} restarts resumed the takeover from the intent log`);
