@@ -22,6 +22,8 @@ export const profileCommands: Readonly<Record<NfsProfile, CommandTable>> = {
   ganesha: {
     start: ['ganesha.nfsd', '-F', '-f', '{configFile}', '-L', '{logFile}', '-p', '{pidFile}'],
     reloadExports: ['kill', '-HUP', '{pid}'],
+    // After the group's Ganesha stopped: the connections the kernel still keeps on the group's address.
+    forgetConnections: ['ss', '-K', '-t', 'src', '{ip}'],
     // NFSv3 groups only (agent/resources/nsm.ts): the machine's rpcbind and rpc.statd when they do not run yet (both
     // background themselves), and the reboot notification from the group's address with its own state directory.
     rpcbind: ['rpcbind', '-w'],
@@ -57,6 +59,7 @@ export const commandPlaceholders: Readonly<Record<string, readonly string[]>> = 
   serverStart: [],
   serverStop: [],
   notify: ['address', 'ip'],
+  forgetConnections: ['address', 'ip'],
   rpcbind: [],
   statd: ['stateDir', 'callout'],
   smNotify: ['address', 'ip', 'stateDir'],

@@ -6,6 +6,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { addressOf } from '../../config/ipv4.ts';
 import type { GroupId } from '../core/types.ts';
+import { commandFailed, commandSucceeded } from '../exec/templates.ts';
 import { processAlive } from '../sensors/process-alive.ts';
 import { COMMAND_TIMEOUT_MS, commandArgv, groupConfig, runOrFail, type ResourceContext } from './context.ts';
 import { spawnDetachedDaemon } from './detached-daemon.ts';
@@ -76,7 +77,23 @@ export class GaneshaProfile implements NfsProfile {
       throw new Error(`Ganesha of group ${group} (PID ${pid}) still runs after SIGTERM and SIGKILL`);
     }
     this.pids.delete(group);
+    if (pid !== null) await this.forgetConnections(group);
     if (nfsv3) await this.nsm.release(group);
+  }
+
+  /**
+   * A stopped Ganesha's TCP connections outlive it in the kernel: its address went first, so their FIN is never
+   * answered and they sit in FIN-WAIT-1 for minutes. Should this node bring the address up again meanwhile (the next
+   * takeover, soon after a failback), a client reconnecting from its old port (Linux's NFSv3 client and its lock
+   * manager keep theirs) reaches that ghost, which answers with ACKs instead of a reset: the client hangs, tickle ACKs
+   * and all, until its lock reclaim is too late (seen in the lab on the second takeover of a run). `ss -K` ends them.
+   * A failure is logged, not raised: the group is stopped either way.
+   */
+  private async forgetConnections(group: GroupId): Promise<void> {
+    const { address } = groupConfig(this.ctx, group).primary;
+    const argv = commandArgv(this.ctx, 'forgetConnections', { address, ip: addressOf(address) });
+    const result = await this.ctx.runner.run(argv, { timeoutMs: COMMAND_TIMEOUT_MS.ip });
+    if (!commandSucceeded(result)) this.ctx.log('warn', `could not end the old connections of group ${group}: ${commandFailed(result)}`, { event: 'resource', group });
   }
 
   /** The exports are in the server's own config: they are up exactly when the server is. */

@@ -62,7 +62,7 @@ test('a placeholder the command is not run with: one error at its argument, with
 
 test('a mistyped command name: did you mean, and its placeholders are not reported on top', () => {
   assert.equal(errors((raw) => (raw.nfs.commands = { umnt: ['umount', '{whatever}'] })), [
-    'nfs.commands.umnt: expected a command the ganesha profile knows (addressAdd, addressDel, arpAnnounce, arpProbe, journalReplay, fsck, mount, umount, start, reloadExports, rpcbind, statd, smNotify), got ["umount","{whatever}"]; did you mean umount?',
+    'nfs.commands.umnt: expected a command the ganesha profile knows (addressAdd, addressDel, arpAnnounce, arpProbe, journalReplay, fsck, mount, umount, start, reloadExports, forgetConnections, rpcbind, statd, smNotify), got ["umount","{whatever}"]; did you mean umount?',
   ]);
 });
 
