@@ -20,7 +20,7 @@ import { KernelClient } from '../../lab/kernel-client.ts';
 import { parseOps } from '../../lab/guest/results.ts';
 import { labDown, labUp } from '../../lab/lifecycle.ts';
 import { onNode } from '../../lab/mountns.ts';
-import { reintegrate } from '../../lab/scenarios/harness.ts';
+import { reintegrate, waitPhase } from '../../lab/scenarios/harness.ts';
 import { labPath } from '../../lab/state.ts';
 import { probeLocks } from '../../lab/swarm/in-lab.ts';
 import type { ProbeAnswer } from '../../lab/swarm/lock-probe.ts';
@@ -94,54 +94,60 @@ test('the NFSv3 kernel client keeps its fcntl lock and flock through the takeove
   const probes: Record<string, Record<string, ProbeAnswer>> = { 'before the takeover': await probeLocks(prefix, '/srv1', lockFiles) };
   assert.equal(Object.values(probes['before the takeover']!).map((a) => a.answer), ['locked', 'locked'], 'the second party sees both locks');
 
+  /**
+   * One move of the group to `owner`: `act` moves it and returns the instant the move is timed from, once the group is
+   * online there. The second party asks at once, while the group's grace period runs, as the workload recovers.
+   */
+  const move = async (owner: Server, act: () => Promise<number>) => {
+    const mark = c.mark();
+    const from = await act();
+    const onlineMs = Date.now() - from;
+    const [probe] = await Promise.all([probeLocks(prefix, '/srv1', lockFiles), c.everyLoopSucceeded(mark, 5)]);
+    return {
+      mark, onlineMs, backMs: Date.now() - from, probe, nsm: await nsmState(owner),
+      serverStart: await startedAt(owner, 'nfs_server', from), notified: await startedAt(owner, 'nsm_notify', from),
+    };
+  };
   // The takeover: server1 powered off, server2 takes its group and notifies the guest.
-  const crashMark = c.mark();
-  const darkAt = await powerOff(prefix, 'server1');
-  await waitUntil(async () => (await phaseOf(prefix, 'server2')) === 'serving_both', 30_000, 'server2 serving both');
-  const onlineMs = Date.now() - darkAt;
-  // The second party asks at once, while the group's grace period runs; server1 boots (fenced) meanwhile.
-  [probes['after the takeover']] = await Promise.all([probeLocks(prefix, '/srv1', lockFiles), c.everyLoopSucceeded(crashMark, 5)]);
-  const backMs = Date.now() - darkAt;
-  const takeover = await nsmState('server2');
-  const serverStart = await startedAt('server2', 'nfs_server', darkAt);
-  const notified = await startedAt('server2', 'nsm_notify', darkAt);
+  const takeover = await move('server2', async () => {
+    const darkAt = await powerOff(prefix, 'server1');
+    await waitUntil(async () => (await phaseOf(prefix, 'server2')) === 'serving_both', 30_000, 'server2 serving both');
+    return darkAt;
+  });
+  probes['after the takeover'] = takeover.probe;
   await powerOn(prefix, 'server1');
-
   // The failback: `hanfs reintegrate`, server2 hands the group back, server1 notifies the guest.
-  const askMark = c.mark();
-  const askedAt = Date.now();
-  await reintegrate(prefix, 'server1');
-  const normalMs = Date.now() - askedAt;
-  [probes['after the failback']] = await Promise.all([probeLocks(prefix, '/srv1', lockFiles), c.everyLoopSucceeded(askMark, 5)]);
-  const failedBackMs = Date.now() - askedAt;
-  const failback = await nsmState('server1');
-  const serverStartBack = await startedAt('server1', 'nfs_server', askedAt);
-  const notifiedBack = await startedAt('server1', 'nsm_notify', askedAt);
+  await waitPhase(prefix, 'server1', 'fenced');
+  const failback = await move('server1', async () => {
+    const askedAt = Date.now();
+    await reintegrate(prefix, 'server1'); // asks, waits for both normal
+    return askedAt;
+  });
+  probes['after the failback'] = failback.probe;
   const endMark = c.mark();
 
-  const takeoverPhase = c.phase(crashMark, askMark);
-  const failbackPhase = c.phase(askMark, endMark);
+  const takeoverPhase = c.phase(takeover.mark, failback.mark);
+  const failbackPhase = c.phase(failback.mark, endMark);
   const trial = await c.end();
-  const reclaim = (nsm: typeof takeover, start: number, notify: number) =>
-    `notified ${notify - start} ms after Ganesha started, reclaimed (SM_MON) ${nsm.listedAtMs === null ? '?' : nsm.listedAtMs - start} ms after (grace ${LAB_NFS.graceSeconds * 1000} ms)`;
+  const reclaim = (m: typeof takeover) => `notified ${m.notified - m.serverStart} ms after Ganesha started, reclaimed (SM_MON) `
+    + `${m.nsm.listedAtMs === null ? '?' : m.nsm.listedAtMs - m.serverStart} ms after (grace ${LAB_NFS.graceSeconds * 1000} ms)`;
   const probeLine = (m: string) => Object.entries(probes[m]!).map(([f, a]) => `${f.split('/')[1]} ${a.answer} after ${a.graceAnswers} × NFS4ERR_GRACE`).join(', ');
-  console.log(`    takeover: crash → server2 serving both ${onlineMs} ms; every loop working again ${backMs} ms; longest stall ${takeoverPhase.longestStallMs} ms (${takeoverPhase.longestStallStream})`);
-  console.log(`      NSM state ${before.state} → ${takeover.state}; ${reclaim(takeover, serverStart, notified)}; second party: ${probeLine('after the takeover')}`);
-  console.log(`    failback: hanfs reintegrate → both normal ${normalMs} ms; every loop working again ${failedBackMs} ms; longest stall ${failbackPhase.longestStallMs} ms (${failbackPhase.longestStallStream})`);
-  console.log(`      NSM state ${takeover.state} → ${failback.state}; ${reclaim(failback, serverStartBack, notifiedBack)}; second party: ${probeLine('after the failback')}`);
+  console.log(`    takeover: crash → server2 serving both ${takeover.onlineMs} ms; every loop working again ${takeover.backMs} ms; longest stall ${takeoverPhase.longestStallMs} ms (${takeoverPhase.longestStallStream})`);
+  console.log(`      NSM state ${before.state} → ${takeover.nsm.state}; ${reclaim(takeover)}; second party: ${probeLine('after the takeover')}`);
+  console.log(`    failback: hanfs reintegrate → both normal ${failback.onlineMs} ms; every loop working again ${failback.backMs} ms; longest stall ${failbackPhase.longestStallMs} ms (${failbackPhase.longestStallStream})`);
+  console.log(`      NSM state ${takeover.nsm.state} → ${failback.nsm.state}; ${reclaim(failback)}; second party: ${probeLine('after the failback')}`);
   console.log(`    ${trial.ops} operations, ${trial.failed} failed; ${trial.fsynced} fsync'ed writes, ${trial.lost} lost; locks ${trial.locks}`);
 
   assert.is(trial.failed, 0, `failed operations: ${trial.failures.join(', ')}`);
   assert.is(trial.lost, 0, "fsync'ed writes lost");
   assert.ok(trial.locksKept, `locks: ${trial.locks}`);
-  for (const [moment, nsm, was] of [['takeover', takeover, before], ['failback', failback, takeover]] as const) {
-    assert.ok(nsm.state > was.state, `${moment}: the group's NSM state number raised (${was.state} → ${nsm.state})`);
-    assert.equal(nsm.unanswered, [], `${moment}: every client on the list answered the notification`);
-    assert.equal(nsm.listed, ['198.51.100.101'], `${moment}: the guest reclaimed on the new owner (back on the list)`);
+  for (const [moment, m, was] of [['takeover', takeover, before], ['failback', failback, takeover.nsm]] as const) {
+    assert.ok(m.nsm.state > was.state, `${moment}: the group's NSM state number raised (${was.state} → ${m.nsm.state})`);
+    assert.equal(m.nsm.unanswered, [], `${moment}: every client on the list answered the notification`);
+    assert.equal(m.nsm.listed, ['198.51.100.101'], `${moment}: the guest reclaimed on the new owner (back on the list)`);
+    assert.ok(m.nsm.listedAtMs !== null && m.nsm.listedAtMs >= m.notified - 1000, `${moment}: the reclaim came with the notification`);
+    assert.ok(m.nsm.listedAtMs! - m.serverStart < LAB_NFS.graceSeconds * 1000, `${moment}: the reclaim within grace`);
   }
-  assert.ok(takeover.listedAtMs !== null && takeover.listedAtMs >= notified - 1000, 'the takeover\'s reclaim came with the notification');
-  assert.ok(takeover.listedAtMs! - serverStart < LAB_NFS.graceSeconds * 1000, 'the takeover\'s reclaim within grace');
-  assert.ok(failback.listedAtMs! - serverStartBack < LAB_NFS.graceSeconds * 1000, 'the failback\'s reclaim within grace');
   for (const moment of ['after the takeover', 'after the failback']) {
     assert.equal(Object.values(probes[moment]!).map((a) => a.answer), ['locked', 'locked'], `the second party is refused both locks ${moment}`);
   }
