@@ -42,7 +42,8 @@ const guests = new Map<NfsVersion, Guest>();
  * address again, answered the tickled NFSv4.0 client (which reconnects from its old port) with ACKs instead of a
  * reset, so it reconnected only at its own retransmission, 18 s later, after the grace period. A machine that
  * loses power has no such sockets; the lab now has none either, and both versions must keep their locks. NFSv3
- * does not run here (the lab's Ganesha groups are NFSv4 only).
+ * does not run here (this lab's groups are NFSv4 only): test/lab/nfsv3.test.ts runs it against a group served with
+ * NFSv3 too.
  */
 const LOCKS_MAY_BE_LOST: Record<NfsVersion, boolean> = { '4.1': false, '4.0': false, '3': true };
 
