@@ -1,5 +1,6 @@
-// The configured fence command (power the partner off through its management board, as Pacemaker's fence agents
-// do): run with the pair's placeholders filled in; exit code 0 is the confirmation.
+// The configured fence device (a command that cuts the partner off its disks and networks, or powers it off, as
+// Pacemaker's fence agents do): run with the pair's placeholders filled in; exit code 0 is the confirmation, which
+// lets a takeover skip the lease wait, so a command must exit 0 only once the partner can no longer write or answer.
 import { commandFailed, fillTemplate } from '../exec/templates.ts';
 import type { CommandRunner, FenceAction } from '../ports.ts';
 import type { PairView } from '../pair-view.ts';
