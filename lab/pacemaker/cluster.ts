@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { killAll } from '../agents.ts';
+import { stopGuests } from '../guest/lifecycle.ts';
 import { createSigningKeys, LAB_NFS, LAB_TIMING, writeConfigs } from '../config.ts';
 import { createDisks, destroyDisks } from '../disks.ts';
 import { sh, shQuiet } from '../exec.ts';
@@ -22,8 +23,11 @@ export const CLUSTER_NODES = ['n1', 'n2', 'n3'] as const;
 export type ClusterNode = (typeof CLUSTER_NODES)[number];
 const NODE_ADDRESS: Record<ClusterNode, string> = { n1: '198.51.100.21', n2: '198.51.100.22', n3: '198.51.100.23' };
 const CLIENT_ADDRESS = '198.51.100.31/24';
-/** The bridge's namespace: PREFIX-net; each machine's port there is named after it (fence_hanfslab relies on it). */
-const NET = 'net';
+/**
+ * The bridge's namespace, PREFIX-neta as in the pair's lab, so that the kernel-client guests (lab/kernel-client.ts)
+ * find it; each machine's port there is named after the machine (fence_hanfslab relies on it).
+ */
+const NET = 'neta';
 const NAMESPACES = [...CLUSTER_NODES, 'client1', NET];
 /** The lab's fence agent, overlaid onto /usr/sbin in each machine (where pacemaker-fenced looks). */
 const FENCE_BIN = new URL('./bin/', import.meta.url).pathname;
@@ -183,7 +187,7 @@ async function configure(prefix: string, on: ClusterNode, home: ClusterNode): Pr
     `<instance_attributes id="${id}-params">${Object.entries(kv).map(([k, v]) => `<nvpair id="${id}-${k}" name="${k}" value="${v}"/>`).join('')}</instance_attributes>`;
   const fence = `<primitive id="fence-lab" class="stonith" type="fence_hanfslab">${attrs('fence-lab', {
     pcmk_host_list: CLUSTER_NODES.join(' '), pcmk_host_check: 'static-list', pcmk_reboot_action: 'off',
-    prefix, labdir: runDir(prefix), board: String(process.pid), machine: MACHINE_SCRIPT,
+    prefix, labdir: runDir(prefix), bridge: nsName(prefix, NET), board: String(process.pid), machine: MACHINE_SCRIPT,
   })}<operations><op id="fence-lab-monitor" name="monitor" interval="60s"/></operations></primitive>`;
   const vserver = `<primitive id="vs1" class="ocf" provider="hanfs" type="vserver">${attrs('vs1', {
     group: 'server1', config: labPath(prefix, 'server1.yaml'),
@@ -229,6 +233,8 @@ export async function clusterUp(prefix: string, home: ClusterNode, timeoutMs = 9
 /** Removes everything of the cluster lab that exists: processes (by PID), namespaces, mounts, loop devices. */
 export async function clusterDown(prefix: string): Promise<void> {
   const state = readState(prefix) as (LabState & { daemons?: Record<string, number> }) | null;
+  // Kernel-client guests first: their QEMU lives in the bridge's namespace.
+  await stopGuests(prefix);
   for (const n of NAMESPACES) await killAll(prefix, n);
   for (const pid of Object.values(state?.daemons ?? {})) {
     try {
