@@ -10,21 +10,29 @@ set -uo pipefail
 # A machine boots with its own mounts; sysfs mounted from inside the server's network namespace shows that
 # namespace's interfaces in /sys/class/net, where the agent reads its links' state. It also gets a /run of its own
 # and its own /etc/hosts (private_run, below).
+#
+# One at a time per server, under a lock: the test's power-off and the partner's fence command may power the same
+# server off at once, and two runs interleaved here (one unpinning the namespace the other was mounting into, or both
+# mounting into one) failed the power-off ("reassociate to namespace 'ns/mnt' failed", ": > FILE: Operation not
+# permitted") or left a /run without the lab's directory in it. The last run's namespace stands, whole.
 fresh_mountns() {
   local netns=$1 file=$2
-  : > "$file"
-  unshare --mount="$file" --propagation slave true &&
-    nsenter --mount="$file" --net="/run/netns/$netns" mount -t sysfs sysfs /sys &&
-    private_run "$file"
+  {
+    flock 9 || return 1
+    umount -l "$file" 2>/dev/null
+    : > "$file" &&
+      unshare --mount="$file" --propagation slave true &&
+      nsenter --mount="$file" --net="/run/netns/$netns" mount -t sysfs sysfs /sys &&
+      private_run "$file"
+  } 9>"$file.lock"
 }
 
 # A /run of the server's own, empty at each boot as a machine's tmpfs is: rpcbind and rpc.statd (NFSv3 groups) keep
 # their socket, lock and pid files at fixed paths there, and two of each on one host would collide (a client would
 # reach the other server's rpcbind through its unix socket). The lab's directory (MOUNTNS_FILE's, under /run) is
-# bound back in at the same path. A new directory at each boot (the lab's removal takes them all): the test's
-# power-off and the partner's fence command may power the same server off at the same time. The server's /etc/hosts
-# names the service addresses (sm-notify sends a name, never an address): lab/mountns.ts writes it as SERVER-hosts
-# beside MOUNTNS_FILE.
+# bound back in at the same path, from a new directory at each boot (the lab's removal takes them all). The server's
+# /etc/hosts names the service addresses (sm-notify sends a name, never an address): lab/mountns.ts writes it as
+# SERVER-hosts beside MOUNTNS_FILE.
 private_run() {
   local file=$1 labdir server dir
   labdir=$(dirname "$file")
@@ -60,7 +68,6 @@ power_off() {
   ip -n "$netns" -4 addr flush dev pri 2>/dev/null
   ip -n "$netns" -4 addr flush dev sec 2>/dev/null
   nsenter --net="/run/netns/$netns" ss -K -t -a > /dev/null 2>&1
-  umount -l "$file" 2>/dev/null
   fresh_mountns "$netns" "$file"
 }
 
