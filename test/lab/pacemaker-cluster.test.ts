@@ -2,9 +2,9 @@
 // fencing by the lab's power switch wrapped as a fence agent (lab/pacemaker/bin/fence_hanfslab), one hanfs NFS
 // virtual server as an ocf:hanfs:vserver resource. Its machine is powered off: Pacemaker fences it and starts the
 // virtual server on another machine, where the client reads back what it wrote before. Measured from the power-off:
-// the resource started elsewhere (as crm_mon shows it), the libnfs client's first successful read, and the kernel
-// client's (an NFSv4.1 guest, lab/kernel-client.ts: new files, a read stream, a file kept open, two locks) first
-// success of every loop; the kernel client then reads back every fsync'ed write.
+// the resource started elsewhere (as crm_mon shows it) and the libnfs client's first successful read; and the
+// longest stall of the kernel client (an NFSv4.1 guest, lab/kernel-client.ts: new files, a read stream, a file kept
+// open, two locks), which then reads back every fsync'ed write.
 import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -37,7 +37,11 @@ function kernelLoopsWorking(from: number): Promise<void> {
 
 test.before(async () => {
   await sh(['bash', `${ROOT}scripts/ensure-deps`, `${ROOT}scripts/pacemaker-packages.txt`], { timeoutMs: 600_000 });
-  await clusterUp(prefix, 'n1');
+  // uvu counts a failed hook as a test not run and prints nothing of it: said here.
+  await clusterUp(prefix, 'n1').catch((err: Error) => {
+    console.error(`cluster lab not up: ${err.message}`);
+    throw err;
+  });
   console.log(`cluster up, vs1 started on n1: ${seconds()}`);
   guest = await KernelClient.boot(prefix, 'neta');
   console.log(`kernel client ${guest.label} booted: ${seconds()}`);
@@ -58,20 +62,28 @@ test('n1 powered off: fenced through fence_hanfslab, vs1 started on another node
   const off = Number((await sh(powerOffMachineArgv(prefix, 'n1'))).split('\n')[0]);
   const moved = waitCrmMon(prefix, 'n2', /vs1\s+\(ocf:hanfs:vserver\):\s+Started n[23]/, 90_000).then((out) => ({ out, at: Date.now() }));
   const read = getFile(prefix, SRV1, 'before-move.txt', 90_000).then((content) => ({ content, at: Date.now() }));
-  const kernel = kernelLoopsWorking(offMark).then(() => Date.now());
-  const [m, r, k] = await Promise.all([moved, read, kernel]);
+  const [m, r] = await Promise.all([moved, read]);
+  // The guest's results reach the host late (a serial port, a loaded machine): its loops are asked to work after the
+  // move was seen, and its interruption is measured in its own clock, as the longest stall since the power-off.
+  await kernelLoopsWorking(guest.mark());
+  const stall = guest.phase(offMark);
   assert.is(r.content, 'written while vs1 ran on n1\n');
 
   const fenceLog = readFileSync(labPath(prefix, 'fence.log'), 'utf8');
   assert.match(fenceLog, /fence_hanfslab: (off|reboot) n1\n/);
   assert.match(fenceLog, /n1 is off/);
+  const fenceFrom = Number(/^(\d+) fence_hanfslab: (?:off|reboot) n1$/m.exec(fenceLog)?.[1]);
   const fencedAt = Number(/^(\d+) fence_hanfslab: n1 is off/m.exec(fenceLog)?.[1]);
+  // The start as the node that ran it logged it (pacemaker-execd: "executing - rsc:vs1 action:start", then its execution time).
+  const startLines = ['n2', 'n3'].flatMap((n) => readFileSync(labPath(prefix, `${n}-pacemaker.log`), 'utf8').split('\n')
+    .filter((l) => /rsc:vs1 action:start|vs1 start \(call/.test(l)).map((l) => `${n}: ${l.trim()}`));
+  console.log(`the start of vs1, as logged:\n${startLines.slice(-4).join('\n')}`);
   const mon = await crmMon(prefix, 'n2');
   assert.match(mon, /OFFLINE: \[ n1 \]/);
   const history = await sh(onMachine(prefix, 'n2', ['stonith_admin', '--history', 'n1']));
   console.log(`crm_mon -1 after the move:\n${mon}\nstonith_admin --history n1: ${history.trim()}`);
-  console.log(`n1 powered off (the DC was ${dc}) → fenced ${fencedAt - off} ms, → vs1 started elsewhere (crm_mon) ${m.at - off} ms, ` +
-    `→ libnfs client's first read ${r.at - off} ms, → every loop of the kernel client worked again ${k - off} ms (${seconds()})`);
+  console.log(`n1 powered off (the DC was ${dc}) → fence agent run ${fenceFrom - off} ms, → fenced ${fencedAt - off} ms, → vs1 started elsewhere (crm_mon) ${m.at - off} ms, ` +
+    `→ libnfs client's first read ${r.at - off} ms, kernel client's longest stall ${stall.longestStallMs} ms (${stall.longestStallStream}) (${seconds()})`);
 
   await putFile(prefix, SRV1, 'after-move.txt', 'written after the move\n');
   assert.is(await getFile(prefix, SRV1, 'after-move.txt'), 'written after the move\n');
