@@ -60,7 +60,7 @@ test('n1 powered off: fenced through fence_hanfslab, vs1 started on another node
   const dc = /Current DC: (n\d)/.exec(await crmMon(prefix, 'n2'))?.[1];
   const offMark = guest.mark();
   const off = Number((await sh(powerOffMachineArgv(prefix, 'n1'))).split('\n')[0]);
-  const moved = waitCrmMon(prefix, 'n2', /vs1\s+\(ocf:hanfs:vserver\):\s+Started n[23]/, 90_000).then((out) => ({ out, at: Date.now() }));
+  const moved = waitCrmMon(prefix, 'n2', /vs1\s+\(ocf:hanfs:vserver\):\s+Started n[23]/, 90_000).then(() => ({ at: Date.now() }));
   const read = getFile(prefix, SRV1, 'before-move.txt', 90_000).then((content) => ({ content, at: Date.now() }));
   const [m, r] = await Promise.all([moved, read]);
   // The guest's results reach the host late (a serial port, a loaded machine): its loops are asked to work after the
@@ -78,8 +78,12 @@ test('n1 powered off: fenced through fence_hanfslab, vs1 started on another node
   const startLines = ['n2', 'n3'].flatMap((n) => readFileSync(labPath(prefix, `${n}-pacemaker.log`), 'utf8').split('\n')
     .filter((l) => /rsc:vs1 action:start|vs1 start \(call/.test(l)).map((l) => `${n}: ${l.trim()}`));
   console.log(`the start of vs1, as logged:\n${startLines.slice(-4).join('\n')}`);
+  // Never started elsewhere before n1 was off (the logs' clock is the host's, UTC, to the millisecond).
+  const startedFrom = /(\d\d:\d\d:\d\d\.\d{3}) .*executing - rsc:vs1 action:start/.exec(startLines.join('\n'))?.[1];
+  assert.ok(startedFrom && startedFrom >= new Date(fencedAt).toISOString().slice(11, 23), `vs1 started at ${startedFrom}, n1 fenced at ${new Date(fencedAt).toISOString()}`);
   const mon = await crmMon(prefix, 'n2');
   assert.match(mon, /OFFLINE: \[ n1 \]/);
+  assert.match(mon, /vs1\s+\(ocf:hanfs:vserver\):\s+Started n[23]/);
   const history = await sh(onMachine(prefix, 'n2', ['stonith_admin', '--history', 'n1']));
   console.log(`crm_mon -1 after the move:\n${mon}\nstonith_admin --history n1: ${history.trim()}`);
   console.log(`n1 powered off (the DC was ${dc}) → fence agent run ${fenceFrom - off} ms, → fenced ${fencedAt - off} ms, → vs1 started elsewhere (crm_mon) ${m.at - off} ms, ` +
