@@ -91,7 +91,7 @@ logging {
   logfile: ${labPath(prefix, `${node}-corosync.log`)}
   to_stderr: no
   to_syslog: no
-  timestamp: on
+  timestamp: hires
 }
 `;
 }

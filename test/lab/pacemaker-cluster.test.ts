@@ -81,12 +81,15 @@ test('n1 powered off: fenced through fence_hanfslab, vs1 started on another node
   // Never started elsewhere before n1 was off (the logs' clock is the host's, UTC, to the millisecond).
   const startedFrom = /(\d\d:\d\d:\d\d\.\d{3}) .*executing - rsc:vs1 action:start/.exec(startLines.join('\n'))?.[1];
   assert.ok(startedFrom && startedFrom >= new Date(fencedAt).toISOString().slice(11, 23), `vs1 started at ${startedFrom}, n1 fenced at ${new Date(fencedAt).toISOString()}`);
+  // When corosync on n2 formed the membership without n1 (the logs' time of day, UTC).
+  const membership = [...readFileSync(labPath(prefix, 'n2-corosync.log'), 'utf8').matchAll(/(\d\d:\d\d:\d\d\.\d{3}) .*A new membership/g)].at(-1)?.[1];
+  const sinceOff = (timeOfDay?: string) => (timeOfDay ? Date.parse(`${new Date(off).toISOString().slice(0, 11)}${timeOfDay}Z`) - off : NaN);
   const mon = await crmMon(prefix, 'n2');
   assert.match(mon, /OFFLINE: \[ n1 \]/);
   assert.match(mon, /vs1\s+\(ocf:hanfs:vserver\):\s+Started n[23]/);
   const history = await sh(onMachine(prefix, 'n2', ['stonith_admin', '--history', 'n1']));
   console.log(`crm_mon -1 after the move:\n${mon}\nstonith_admin --history n1: ${history.trim()}`);
-  console.log(`n1 powered off (the DC was ${dc}) → fence agent run ${fenceFrom - off} ms, → fenced ${fencedAt - off} ms, → vs1 started elsewhere (crm_mon) ${m.at - off} ms, ` +
+  console.log(`n1 powered off (the DC was ${dc}) → corosync's new membership ${sinceOff(membership)} ms, → fence agent run ${fenceFrom - off} ms, → fenced ${fencedAt - off} ms, → vs1's start begun ${sinceOff(startedFrom)} ms, → vs1 started elsewhere (crm_mon) ${m.at - off} ms, ` +
     `→ libnfs client's first read ${r.at - off} ms, kernel client's longest stall ${stall.longestStallMs} ms (${stall.longestStallStream}) (${seconds()})`);
 
   await putFile(prefix, SRV1, 'after-move.txt', 'written after the move\n');
