@@ -21,24 +21,27 @@ function lastByte(file: string, size: number): string {
 }
 
 async function run(prefix: string, timeoutMs: number): Promise<void> {
-  const seen = new Map<Server, { mtimeNs: bigint; at: number; fired: boolean }>();
+  // Each server's hardware is its own: one server's power-off (a second or two of lab/machine.sh) must not stop the
+  // board from seeing the other's pets, nor make them look late. The last pet is the file's own mtime.
+  const fired = new Set<Server>();
+  const lastMtime = new Map<Server, bigint>();
   for (;;) {
-    const now = Date.now();
     const on = existsSync(switchFile(prefix));
     for (const server of SERVERS) {
       const file = watchdogDevice(prefix, server);
       if (!existsSync(file)) continue;
       const st = statSync(file, { bigint: true });
-      const prev = seen.get(server);
-      if (!prev || st.mtimeNs !== prev.mtimeNs) {
-        seen.set(server, { mtimeNs: st.mtimeNs, at: now, fired: false });
+      if (st.mtimeNs !== lastMtime.get(server)) {
+        lastMtime.set(server, st.mtimeNs);
+        fired.delete(server);
         continue;
       }
       const armed = st.size > 0n && lastByte(file, Number(st.size)) !== 'V';
-      if (on && armed && !prev.fired && now - prev.at >= timeoutMs) {
-        prev.fired = true;
+      const now = Date.now();
+      if (on && armed && !fired.has(server) && now - Number(st.mtimeNs / 1_000_000n) >= timeoutMs) {
+        fired.add(server);
         appendFileSync(watchdogLog(prefix), `${now} ${server}\n`);
-        await powerOff(prefix, server);
+        void powerOff(prefix, server).catch((err: Error) => appendFileSync(watchdogLog(prefix), `${Date.now()} ${server} power-off failed: ${err.message}\n`));
       }
     }
     await new Promise((r) => setTimeout(r, POLL_MS));
