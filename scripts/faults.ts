@@ -72,7 +72,9 @@ try {
       console.log(`${scenario.name} ${t}/${trials}: ${r.ok ? 'ok' : `FAILED: ${r.problems.join('; ')}`} (takeovers ${r.takeoversSeen}, ` +
         `double ownership ${r.longestDoubleMs} ms, lost ${r.lostWrites.length}, outage ${r.outageMs} ms` +
         `${k ? `; kernel client: ${k.failedOutsideLocks} of ${k.ops} failed outside the locks, stall ${k.longestStallMs} ms (${k.longestStallLoop}), ` +
-          `${k.lost} of ${k.fsynced} fsync'ed lost, locks ${k.locksKept ? 'kept' : 'LOST'}` : ''})`);
+          `${k.lost} of ${k.fsynced} fsync'ed lost, locks ${k.locksKept ? 'kept' : 'LOST'}` : ''})` +
+        // A failed trial's notes hold what to look at next (the kernel client's last console lines, say).
+        `${!r.ok && r.notes.length > 0 ? `\n  notes: ${r.notes.join('; ')}` : ''}`);
     }
     summaries.push(summarise(scenario, runs));
   }
