@@ -11,6 +11,7 @@ import { processAlive } from '../sensors/process-alive.ts';
 import { COMMAND_TIMEOUT_MS, commandArgv, groupConfig, runOrFail, type ResourceContext } from './context.ts';
 import { spawnDetachedDaemon } from './detached-daemon.ts';
 import { ganeshaConfig, ganeshaPaths, recoveryRoot, type GaneshaPaths } from './ganesha-config.ts';
+import { dropReclaimList, keepReclaimList, reclaimList, restoreReclaimList } from './ganesha-reclaim.ts';
 import { logSize, startupErrors } from './ganesha-log.ts';
 import { NFS_PORT, type NfsProfile, type ServerHealth } from './nfs-profile.ts';
 import { NsmSupport, servesNfsv3, SYSTEM_RUN, type SystemRun } from './nsm.ts';
@@ -46,16 +47,27 @@ export class GaneshaProfile implements NfsProfile {
     const node = groupConfig(this.ctx, group);
     // Also before a Ganesha adopted after an agent restart: the callout's marker and rpc.statd are checked again.
     if (servesNfsv3(node)) await this.nsm.prepare(group);
+    const root = recoveryRoot(node);
     const running = await this.findRunning(group);
     if (running !== null) {
-      this.pids.set(group, running);
-      this.ctx.log('info', `Ganesha of group ${group} already runs (PID ${running}): adopted`, { event: 'resource', group, pid: running });
-      return;
+      if ((await this.reclaimGuarded(group, 'read the list of clients that may reclaim', () => reclaimList(root))) === null) {
+        this.pids.set(group, running);
+        this.ctx.log('info', `Ganesha of group ${group} already runs (PID ${running}): adopted`, { event: 'resource', group, pid: running });
+        return;
+      }
+      // Started by an earlier run of this agent and never reachable since (ganesha-reclaim.ts): its grace may be over.
+      this.ctx.log('warn', `Ganesha of group ${group} (PID ${running}) runs but its address has not been up since it started: restarting it, so that its clients get a grace period they can reach`, { event: 'resource', group, pid: running });
+      await this.terminate(group, running);
     }
     const paths = ganeshaPaths(this.ctx.runDir, group);
     await mkdir(paths.krbDir, { recursive: true });
     // Ganesha creates the levels below its RecoveryRoot, not the root itself.
-    await mkdir(recoveryRoot(node), { recursive: true });
+    await mkdir(root, { recursive: true });
+    await this.reclaimGuarded(group, 'put back the clients that may reclaim', async () => {
+      const restored = await restoreReclaimList(root);
+      if (restored > 0) this.ctx.log('info', `group ${group}: ${restored} client records put back that Ganesha had dropped while no client could reach it`, { event: 'resource', group });
+      await keepReclaimList(root);
+    });
     await writeFile(paths.configFile, ganeshaConfig(this.ctx.view.pair.nfs, node, paths));
     const logStart = await logSize(paths.logFile);
     const started = await spawnDetachedDaemon(this.startArgv(paths));
@@ -72,13 +84,48 @@ export class GaneshaProfile implements NfsProfile {
 
   async stopServer(group: GroupId): Promise<void> {
     const pid = await this.findRunning(group);
-    const nfsv3 = servesNfsv3(groupConfig(this.ctx, group));
-    if (pid !== null && (await terminateProcesses([pid], nfsv3 ? NLM_STOP_GRACE_MS : STOP_GRACE_MS)).length > 0) {
+    if (pid !== null) await this.terminate(group, pid);
+    this.pids.delete(group);
+    if (pid !== null) await this.forgetConnections(group);
+    if (servesNfsv3(groupConfig(this.ctx, group))) await this.nsm.release(group);
+    // What it expired while its address was down is put back for the next start, here or on the partner.
+    await this.reclaimGuarded(group, 'put back the clients that may reclaim', () => restoreReclaimList(recoveryRoot(groupConfig(this.ctx, group))));
+  }
+
+  /** SIGTERM, then SIGKILL past the stop grace; a Ganesha that outlives both is an error. */
+  private async terminate(group: GroupId, pid: number): Promise<void> {
+    const graceMs = servesNfsv3(groupConfig(this.ctx, group)) ? NLM_STOP_GRACE_MS : STOP_GRACE_MS;
+    if ((await terminateProcesses([pid], graceMs)).length > 0) {
       throw new Error(`Ganesha of group ${group} (PID ${pid}) still runs after SIGTERM and SIGKILL`);
     }
     this.pids.delete(group);
-    if (pid !== null) await this.forgetConnections(group);
-    if (nfsv3) await this.nsm.release(group);
+  }
+
+  /** The address has gone: no client can reach the server from now until the next start has its address up. */
+  async serviceDown(group: GroupId): Promise<void> {
+    if ((await this.findRunning(group)) === null) return;
+    await this.reclaimGuarded(group, 'keep the list of clients that may reclaim', () => keepReclaimList(recoveryRoot(groupConfig(this.ctx, group))));
+  }
+
+  /**
+   * The address is up: clients reach the server, and what they may reclaim is its business again. A list kept past
+   * this point could later give back a client's record that Ganesha had rightly dropped, so a failure here fails.
+   */
+  async serviceUp(group: GroupId): Promise<void> {
+    await dropReclaimList(recoveryRoot(groupConfig(this.ctx, group)));
+  }
+
+  /**
+   * Runs one step of keeping the reclaim list (ganesha-reclaim.ts); a failure is logged as an error and the move
+   * goes on: Ganesha's own records are still there, and a group not served costs more than a client's reclaim.
+   */
+  private async reclaimGuarded<T>(group: GroupId, what: string, step: () => Promise<T>): Promise<T | null> {
+    try {
+      return await step();
+    } catch (err) {
+      this.ctx.log('error', `group ${group}: could not ${what}: ${(err as Error).message}`, { event: 'resource', group });
+      return null;
+    }
   }
 
   /**

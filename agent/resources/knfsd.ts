@@ -38,6 +38,14 @@ export class KnfsdProfile implements NfsProfile {
     await runOrFail(this.ctx, commandArgv(this.ctx, 'serverStop', {}), COMMAND_TIMEOUT_MS.nfsAdmin);
   }
 
+  /**
+   * Nothing: the kernel server's NFSv4 client records live in its own tracker, which hanfs does not read; the guard
+   * the Ganesha profile keeps around unreachable moves (ganesha-reclaim.ts) has no counterpart here yet.
+   */
+  async serviceUp(): Promise<void> {}
+
+  async serviceDown(): Promise<void> {}
+
   async startExports(group: GroupId): Promise<void> {
     for (const exp of groupConfig(this.ctx, group).exports) {
       await runOrFail(this.ctx, commandArgv(this.ctx, 'exportAdd', exportValues(exp)), COMMAND_TIMEOUT_MS.nfsAdmin);

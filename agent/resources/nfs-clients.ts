@@ -4,13 +4,14 @@
 // lets the address go; the node that brings the address up next, after a takeover, a failback or a restart, sends
 // each recorded connection tickle ACKs (tickle.ts), so that the clients reconnect at once instead of at their next
 // TCP retransmission, and reclaim their state within the grace period.
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { open, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { GroupId } from '../core/types.ts';
 import { rateLimited, type RateLimitedLog } from '../log.ts';
 import { groupConfig, type ResourceContext } from './context.ts';
 import { NFS_PORT } from './nfs-profile.ts';
 import { connectedPeers, procNetAddresses } from './proc-net-tcp.ts';
+import { writeDurably } from './durable-file.ts';
 import { addressValues } from './service-ip.ts';
 import type { PacketSender } from '../net/ipv4-packet.ts';
 import { tickleClients, type TcpPeer } from './tickle.ts';
@@ -64,20 +65,6 @@ async function readHead(file: string, bytes: number): Promise<string> {
   } finally {
     await handle.close();
   }
-}
-
-/** Replaces `file` by `content` so that a crash leaves the old or the new one, never a mix. */
-async function writeDurably(file: string, content: string): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  const temporary = `${file}.new`;
-  const handle = await open(temporary, 'w', 0o600);
-  try {
-    await handle.writeFile(content);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temporary, file);
 }
 
 interface Served {

@@ -14,6 +14,10 @@ export interface ServerHealth {
 export interface NfsProfile {
   startServer(group: GroupId): Promise<void>;
   stopServer(group: GroupId): Promise<void>;
+  /** The group's address is up here: its clients can reach the server (after the service_ip step's start). */
+  serviceUp(group: GroupId): Promise<void>;
+  /** The group's address has gone from here: no client reaches the server until the next one's address is up. */
+  serviceDown(group: GroupId): Promise<void>;
   startExports(group: GroupId): Promise<void>;
   stopExports(group: GroupId): Promise<void>;
   /** Tells NFS clients that the group's server restarted, so that they reclaim their locks. */

@@ -58,7 +58,10 @@ export class SystemResources implements ResourceDriver {
       filesystem: { start: (g) => mountDisks(this.ctx, g), stop: (g) => unmountDisks(this.ctx, g) },
       nfs_server: { start: (g) => this.nfs.startServer(g), stop: (g) => this.nfs.stopServer(g) },
       exports: { start: (g) => this.nfs.startExports(g), stop: (g) => this.nfs.stopExports(g) },
-      service_ip: { start: (g) => addServiceAddress(this.ctx, g), stop: (g) => removeServiceAddress(this.ctx, g) },
+      service_ip: {
+        start: async (g) => { await addServiceAddress(this.ctx, g); await this.nfs.serviceUp(g); },
+        stop: async (g) => { await removeServiceAddress(this.ctx, g); await this.nfs.serviceDown(g); },
+      },
       // Once the address is up: announce it, and tell its NFS clients (tickle ACKs) to reconnect now.
       arp: {
         start: async (g) => { this.arp.announce(g); await this.clients.resume(g); },
