@@ -1,5 +1,6 @@
 // `hanfs config check FILE`: validate a pair config and show it as the agent will read it.
 import type { Command } from 'commander';
+import { leaseNotes } from '../../config/lease-note.ts';
 import type { PairConfig } from '../../config/schema.ts';
 import { loadSigningKey, publicKeyText } from '../net/keys.ts';
 import { loadSecret } from '../net/secret.ts';
@@ -19,7 +20,7 @@ export function registerConfigCommands(program: Command): void {
       if (!pair) return;
       const problems = await checkKeyFiles(pair);
       const { serviceNameProblems } = await import('../../config/service-names.ts');
-      problems.notes.push(...(await serviceNameProblems(pair)));
+      problems.notes.push(...(await serviceNameProblems(pair)), ...leaseNotes(pair));
       for (const line of problems.errors) console.error(`${file}: ${line}`);
       for (const line of problems.notes) console.error(`${file}: note: ${line}`);
       if (problems.errors.length > 0) {
