@@ -58,6 +58,17 @@ export interface LabNfs {
 export const LAB_NFS: LabNfs = { leaseSeconds: 2, graceSeconds: 2 };
 
 /**
+ * The shortest lease a Linux kernel client lives with, for labs where one sits idle between workloads (the fault
+ * matrix). Ganesha 4.3 judges a lease in whole seconds (time(NULL) in nfs4_lease.c), so a client silent for more
+ * than lease − 1 s may be expired, and it answers the expired client's next SEQUENCE with NFS4ERR_EXPIRED, which
+ * Linux turns into EIO for an operation that holds no state (a stat of the mount's root: seen in the fault matrix
+ * with the 2 s lease, 1.3 s after the client's last call). A Linux client that holds no state checks its lease no
+ * sooner than 5 s after its last renewal (nfs4renewd.c) and recovers before its next call; so the lease must exceed
+ * 6 s. The grace is no shorter than the lease.
+ */
+export const KERNEL_CLIENT_NFS: LabNfs = { leaseSeconds: 7, graceSeconds: 7 };
+
+/**
  * `timing` replaces the lab's (the benchmarks measure the agent at its defaults too: pass {}); `nfs` likewise.
  * `fenceDevice: false` leaves the fence command out, so that a takeover waits out the partner's lease.
  */

@@ -97,7 +97,7 @@ export class LineTail {
   }
 }
 
-const REPLY: Record<GuestCommand, string> = { start: 'started', stop: 'stopped', verify: 'verified', poweroff: 'bye' };
+const REPLY: Record<GuestCommand, string> = { start: 'started', stop: 'stopped', verify: 'verified', clean: 'cleaned', poweroff: 'bye' };
 
 export class KernelClient {
   private readonly results: LineTail;
@@ -115,6 +115,10 @@ export class KernelClient {
   }
 
   /** Its QEMU still runs and the lab still lists it (a lab removed and built again has none). */
+  get vers(): NfsVersion {
+    return this.guest.vers;
+  }
+
   alive(): boolean {
     return this.guest.pid !== undefined && processAlive(this.guest.pid)
       && listGuests(this.prefix).some((g) => g.name === this.guest.name && g.pid === this.guest.pid);
@@ -190,6 +194,11 @@ export class KernelClient {
     return judgeTrial(this.label, this.lines().slice(this.trialFrom), consoleSince(this.prefix, this.guest.name, this.consoleFrom), verified);
   }
 
+  /** Removes the ended trial's files from the export (after end(): a test may still list them before). */
+  async clean(): Promise<void> {
+    await this.command('clean', 60_000);
+  }
+
   /** Kills the guest (by its PID) and removes its tap. */
   async shutdown(): Promise<void> {
     clients.delete(key(this.prefix, this.guest.net));
@@ -225,13 +234,13 @@ const key = (prefix: string, net: GuestNet) => `${prefix}/${net}`;
 const clients = new Map<string, KernelClient>();
 const booting = new Map<string, { prefix: string; done: Promise<unknown> }>();
 
-/** The lab's kernel client on `net`, booted (and its export mounted) if the lab has none yet, or lost it. */
-export async function kernelClientIn(prefix: string, net: GuestNet): Promise<KernelClient> {
+/** The lab's kernel client on `net` mounting with `vers`, booted (and its export mounted) if the lab has none yet, lost it, or has one of another version. */
+export async function kernelClientIn(prefix: string, net: GuestNet, vers: NfsVersion = '4.1'): Promise<KernelClient> {
   const k = key(prefix, net);
   const known = clients.get(k);
-  if (known?.alive()) return known;
+  if (known?.alive() && known.vers === vers) return known;
   if (known) await known.shutdown();
-  const boot = KernelClient.boot(prefix, net);
+  const boot = KernelClient.boot(prefix, net, vers);
   booting.set(k, { prefix, done: boot.catch(() => {}) });
   try {
     const client = await boot;

@@ -8,6 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { KERNEL_CLIENT_NFS, LAB_NFS } from '../lab/config.ts';
 import { labDown, labUp } from '../lab/lifecycle.ts';
 import { SCENARIOS } from '../lab/scenarios/catalog.ts';
 import { runScenario, stopScenarioWork, type Scenario, type ScenarioResult } from '../lab/scenarios/harness.ts';
@@ -34,15 +35,19 @@ if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')} 
 const chosen: Scenario[] = SCENARIOS.filter((s) => wanted.includes(s.name));
 
 const prefix = `faults${process.pid}`;
-let labMode: 'manual' | 'auto' | null = null;
+/** The kind of lab up now (reintegration mode, NFSv3 or not): consecutive scenarios that need the same share it. */
+let labKind: string | null = null;
 let stopping = false;
 
-async function lab(mode: 'manual' | 'auto'): Promise<void> {
-  if (labMode === mode) return;
-  if (labMode) await labDown(prefix);
-  labMode = null;
-  await labUp(prefix, { reintegrate: mode, timeoutMs: 60_000 });
-  labMode = mode;
+async function lab(scenario: Scenario): Promise<void> {
+  const kind = `${scenario.reintegrate}${scenario.nfsv3 ? '+nfsv3' : ''}`;
+  if (labKind === kind) return;
+  if (labKind) await labDown(prefix);
+  labKind = null;
+  // A kernel client sits idle between trials: the lab's 2 s lease would expire it (KERNEL_CLIENT_NFS).
+  const nfs = options.kernelClient ? KERNEL_CLIENT_NFS : LAB_NFS;
+  await labUp(prefix, { reintegrate: scenario.reintegrate, timeoutMs: 60_000, nfs: { ...nfs, ...(scenario.nfsv3 ? { nfsv3: 'server1' as const } : {}) } });
+  labKind = kind;
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -65,7 +70,7 @@ try {
   for (const scenario of chosen) {
     const runs: ScenarioResult[] = [];
     for (let t = 1; t <= trials && !stopping; t++) {
-      await lab(scenario.reintegrate);
+      await lab(scenario);
       const r = await runScenario(prefix, scenario, { kernelClient: options.kernelClient });
       runs.push(r);
       const k = r.kernelClient;

@@ -6,9 +6,9 @@ import { waitUntil } from '../wait.ts';
 import { guestFile } from './registry.ts';
 import { resultLines } from './results.ts';
 
-export type GuestCommand = 'start' | 'stop' | 'verify' | 'poweroff';
+export type GuestCommand = 'start' | 'stop' | 'verify' | 'clean' | 'poweroff';
 
-const REPLY: Record<GuestCommand, string | null> = { start: 'started', stop: 'stopped', verify: 'verified', poweroff: null };
+const REPLY: Record<GuestCommand, string | null> = { start: 'started', stop: 'stopped', verify: 'verified', clean: 'cleaned', poweroff: null };
 
 /** Writes one line to the guest's control port, without waiting for its reply. */
 export function send(prefix: string, name: string, line: string): Promise<void> {

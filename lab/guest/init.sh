@@ -6,7 +6,7 @@
 #
 #   ttyS0  console: the kernel's messages and ours (the host's console.log)
 #   ttyS1  results: one line per operation, `op=write file=w12 ok=1 startMs=... durMs=...`, and replies
-#   ttyS2  control: the host writes `start`, `stop`, `verify`, `poweroff`, one a line
+#   ttyS2  control: the host writes `start`, `stop`, `verify`, `clean`, `poweroff`, one a line
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin
 
@@ -150,11 +150,17 @@ verify() {
   say "verified files=$files bad=$bad"
 }
 
+# The trial's files, once verified: the fault matrix runs dozens of trials against one small lab disk.
+clean() {
+  if rm -rf "$DIR"; then say "cleaned"; else say "clean-failed $DIR"; fi
+}
+
 while read -r cmd <&6; do
   case "$cmd" in
     start) start ;;
     stop) stop ;;
     verify) verify ;;
+    clean) clean ;;
     poweroff) say "bye"; poweroff -f ;;
     '') ;;
     *) say "unknown-command $cmd" ;;

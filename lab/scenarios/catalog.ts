@@ -61,6 +61,16 @@ export const serverCrash: Scenario = {
   },
 };
 
+export const nfsv3ServerCrash: Scenario = {
+  name: 'nfsv3-server-crash',
+  what: "server-crash with NFSv3: server1's group serves NFSv3 and NLM too, and the kernel client mounts it with vers=3, " +
+    'its locks held through NLM and reclaimed after each new owner\'s NSM notification',
+  takeovers: 1,
+  reintegrate: 'manual',
+  nfsv3: true,
+  run: serverCrash.run,
+};
+
 export const agentCrash: Scenario = {
   name: 'agent-crash',
   what: "server1's agent alone is killed and restarted 1 s later (as systemd would), its watchdog slower than that: " +
@@ -468,5 +478,5 @@ export const SCENARIOS: readonly Scenario[] = [
   serverCrash, agentCrash, agentKilled, agentFreeze, agentHung, nodeFreeze, primaryNetworkCut, primaryLinkDown, serversPartitioned,
   nodeIsolated, mailboxLost,
   takeoverKilledAtEachStep, releaseKilledAtEachStep, survivorCrashDuringReintegration, automaticReintegration,
-  heartbeatFlood, clientForgery, cpuSaturation,
+  heartbeatFlood, clientForgery, cpuSaturation, nfsv3ServerCrash,
 ];
