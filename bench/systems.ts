@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { askControl } from '../agent/process/control-socket.ts';
 import { agentLog, type LogLine } from '../lab/agent-log.ts';
 import { nodePids, phaseOf, powerOn } from '../lab/agents.ts';
-import { configPath, LAB_TIMING, SERVERS, type Server } from '../lab/config.ts';
+import { configPath, KERNEL_CLIENT_NFS, LAB_TIMING, SERVERS, type Server } from '../lab/config.ts';
 import type { Writer } from '../lab/client.ts';
 import { sh } from '../lab/exec.ts';
 import { ownership } from '../lab/inspect.ts';
@@ -62,6 +62,12 @@ export interface HanfsSystemOptions {
   fenceDevice?: boolean;
 }
 
+/**
+ * Both systems' Ganesha runs the lease a Linux client lives with: the kernel client sits idle between trials, and
+ * past the lab's 2 s lease an idle one gets EIO (KERNEL_CLIENT_NFS in lab/config.ts).
+ */
+const BENCH_NFS = KERNEL_CLIENT_NFS;
+
 export function hanfsSystem(name: string, opts: HanfsSystemOptions = {}): BenchSystem {
   const { timing = LAB_TIMING, dataDiskMiB, fenceDevice = true } = opts;
   const interval = timing.heartbeatIntervalMs ?? 500;
@@ -74,7 +80,7 @@ export function hanfsSystem(name: string, opts: HanfsSystemOptions = {}): BenchS
     describe: `hanfs agents, ${Object.keys(timing).length ? Object.entries(timing).map(([k, v]) => `${k} ${v}`).join(', ') : 'default timing'}` +
       (fenceDevice ? ', the lab\'s power-off as fence device' : ', no fence device (lease wait)'),
     up: async (prefix) => {
-      await labUp(prefix, { reintegrate: 'manual', timeoutMs: 60_000, timing, dataDiskMiB, fenceDevice });
+      await labUp(prefix, { reintegrate: 'manual', timeoutMs: 60_000, timing, dataDiskMiB, fenceDevice, nfs: BENCH_NFS });
       return 0;
     },
     crashed: () => {},
@@ -134,7 +140,7 @@ export function keepalivedSystem(setting: KeepalivedSetting): BenchSystem {
         await keepalivedServers(setting)(p);
         repairs = await settleKeepalived(p);
       };
-      await labUp(prefix, { reintegrate: 'manual', timeoutMs: 60_000, startServers });
+      await labUp(prefix, { reintegrate: 'manual', timeoutMs: 60_000, startServers, nfs: BENCH_NFS });
       return repairs;
     },
     crashed: (prefix, server) => forgetKeepalived(prefix, server),
