@@ -4,6 +4,9 @@
 // begun after the crash; then server1 comes back and takes its group back (hanfs: reintegrate), which is measured too.
 // A Linux kernel NFSv4.1 client (a lab guest on net A, hard mount of server1's export) runs its workload through the
 // trial, started afresh before it: its longest stall around the crash and around the failback.
+// With a quiet time, client1's libnfs writer falls silent that long before the crash and before the failback, so
+// that its NFSv4.0 clients (a new one per operation, never reclaiming) are off the record when the group moves and
+// the kernel client is the only client the new Ganesha waits for: a site whose clients are all NFSv4.1.
 import { Prng } from '../agent/sim/prng.ts';
 import { powerOff } from '../lab/agents.ts';
 import type { Writer } from '../lab/client.ts';
@@ -11,6 +14,7 @@ import { LOCK_LOOPS } from '../lab/guest/locks.ts';
 import { streamOf, type WorkloadReport } from '../lab/guest/results.ts';
 import type { KernelClient } from '../lab/kernel-client.ts';
 import type { Phase } from '../lab/phases.ts';
+import { graceOnServer, type GraceSeen } from './grace.ts';
 import { addressAnsweredBy } from './probe.ts';
 import { failedSteps, type BenchSystem, type Recovery } from './systems.ts';
 
@@ -48,6 +52,8 @@ export interface FailoverTrial {
   error?: string;
   /** Absent in results from before the kernel client, and when it was turned off. */
   kernel?: KernelFailover;
+  /** The grace period of the Ganesha that took the group over, and of the one that took it back (absent in older results). */
+  grace?: { takeover: GraceSeen | null; failback: GraceSeen | null };
 }
 
 export function kernelPhase(r: WorkloadReport): KernelPhase {
@@ -74,15 +80,24 @@ async function kernelPhaseSince(kernel: KernelClient, from: number, errors: stri
   }
 }
 
-export async function failoverTrial(sys: BenchSystem, prefix: string, writer: Writer, prng: Prng, trial: number, kernel: KernelClient | null = null): Promise<FailoverTrial> {
+/** The writer silent for `quietMs` (nothing if 0); it resumes when the trial next waits for it. */
+async function quiet(writer: Writer, quietMs: number): Promise<void> {
+  if (quietMs === 0) return;
+  writer.pause();
+  await sleep(quietMs);
+}
+
+export async function failoverTrial(sys: BenchSystem, prefix: string, writer: Writer, prng: Prng, trial: number, kernel: KernelClient | null = null, quietMs = 0): Promise<FailoverTrial> {
   // Steady first: the client has just written and read server1's export, and the kernel client's workload runs.
   await writer.okAfter(Date.now(), 30_000, true);
+  await quiet(writer, quietMs);
   const kernelErrors: string[] = [];
   const kernelUp = kernel ? await kernel.begin().then(() => true, (err: Error) => (kernelErrors.push(`start: ${err.message.split('\n')[0]}`), false)) : false;
   const crashDelayMs = Math.round(prng.between(0, sys.intervalMs));
   await sleep(crashDelayMs);
   const crashMark = kernel?.mark() ?? 0;
   const crashAt = await powerOff(prefix, 'server1');
+  writer.resume();
   sys.crashed(prefix, 'server1');
   const [addressAt, readAt] = await Promise.all([
     addressAnsweredBy(prefix, 'server1', 'server2', FAILOVER_TIMEOUT_MS).catch(() => null),
@@ -90,8 +105,14 @@ export async function failoverTrial(sys: BenchSystem, prefix: string, writer: Wr
   ]);
   const phases = sys.phases(prefix, 'server2', 'server1', crashAt);
   const crashPhase = kernel && kernelUp ? await kernelPhaseSince(kernel, crashMark, kernelErrors, 'crash') : null;
+  await quiet(writer, quietMs);
   const backMark = kernel?.mark() ?? 0;
-  const recovery = await sys.recover(prefix, 'server1', writer);
+  const backAt = Date.now();
+  // A writer resumed before the group is back would put new clients on record with the survivor's Ganesha.
+  const recovery = await sys.recover(prefix, 'server1', {
+    okAfter: (since, timeoutMs, begunAfter) => (writer.resume(), writer.okAfter(since, timeoutMs, begunAfter)),
+  });
+  writer.resume();
   const failbackPhase = kernel && kernelUp ? await kernelPhaseSince(kernel, backMark, kernelErrors, 'failback') : null;
   if (kernel && kernelUp) await kernel.halt().catch((err: Error) => kernelErrors.push(`stop: ${err.message.split('\n')[0]}`));
   // A guest that did not answer is in a state nobody knows: the next trial boots a fresh one.
@@ -101,6 +122,7 @@ export async function failoverTrial(sys: BenchSystem, prefix: string, writer: Wr
     addressMs: addressAt === null ? null : addressAt - crashAt,
     readMs: readAt === null ? null : readAt - crashAt,
     phases, recovery, failedSteps: failedSteps(prefix, crashAt),
+    grace: { takeover: graceOnServer(prefix, 'server2', 'server1', crashAt), failback: graceOnServer(prefix, 'server1', 'server1', backAt) },
     ...(addressAt === null || readAt === null ? { error: `no ${addressAt === null ? 'address' : 'client read'} within ${FAILOVER_TIMEOUT_MS} ms` } : {}),
     ...(kernel ? {
       kernel: { guest: kernel.label, crash: crashPhase, failback: failbackPhase, ...(kernelErrors.length ? { error: kernelErrors.join('; ') } : {}) },

@@ -1,5 +1,6 @@
 // The Markdown summary of one benchmark run (bench/results/bench-DATE.md), rendered from its results alone.
 import type { Phase } from '../lab/phases.ts';
+import type { GraceSeen } from './grace.ts';
 import { failoverRatios, failoverSummaries, freezeSummaries, type BenchResults } from './results.ts';
 import { summarize, type Summary } from './stats.ts';
 
@@ -34,6 +35,11 @@ export function renderMarkdown(r: BenchResults, chartFile: string): string {
   }
   if (r.note) out.push(`> ${r.note}`);
   out.push(`Command: \`${r.command}\`\n\nMachine: ${r.machine.cpus} CPUs, Linux ${r.machine.kernel}, Node ${r.machine.node}, load average at start ${r.machine.loadAverageAtStart.map((l) => l.toFixed(2)).join(' ')}. Seed ${r.settings.seed}.`);
+  if (r.settings.leaseSeconds !== undefined) {
+    out.push(`NFS: both systems' Ganesha with lease and grace ${r.settings.leaseSeconds} s; clients on record when a group moves: ${r.settings.clients === 'v4.1-only'
+      ? 'the kernel NFSv4.1 client alone (client1\'s libnfs writer falls silent before each move until Ganesha has expired its NFSv4.0 clients)'
+      : 'the kernel NFSv4.1 client and the NFSv4.0 clients of client1\'s libnfs writer (one per operation, never reclaiming: grace runs its whole length)'}.`);
+  }
   out.push(`![failover timeline and distributions](${chartFile})`);
 
   out.push('## Systems');
@@ -66,6 +72,21 @@ export function renderMarkdown(r: BenchResults, chartFile: string): string {
       fs.map((s) => s.kernelTrials === 0 ? [s.system, '—', '—', '—', '—'] : [s.system, range(s.kernelCrashStall), range(s.kernelFailbackStall), String(s.kernelFailedOutsideLocks), String(s.kernelIncomplete)])));
     const errors = r.failover.filter((x) => x.kernel?.error).map((x) => `- ${x.system} trial ${x.trial + 1}: ${x.kernel!.error!.slice(0, 300)}`);
     if (errors.length) out.push(errors.join('\n'));
+  }
+  if (r.failover.some((x) => x.grace)) {
+    out.push(`### Grace`);
+    out.push(`From the log of the Ganesha that took the group over (and of the one that took it back): the clients on record, how many had sent RECLAIM_COMPLETE at its last check, how long grace lasted (Ganesha's whole seconds). Grace ends before its duration only when every client on record has reclaimed, checked on Ganesha's reaper thread every lease / 2 s.`);
+    const cell = (gs: (GraceSeen | null)[]) => {
+      const seen = gs.filter((g): g is GraceSeen => g !== null);
+      if (seen.length === 0) return '—';
+      const ended = seen.filter((g) => g.lastedS !== null);
+      const early = ended.filter((g) => g.lastedS! < g.durationS).length;
+      return `on record ${seen.map((g) => g.onRecord).join('/')}, reclaimed ${seen.map((g) => g.reclaimed).join('/')}; lasted ${ended.length ? range(summarize(ended.map((g) => g.lastedS! * 1000))) : '—'}; ended early ${early} of ${seen.length}`;
+    };
+    out.push(table(['system', 'takeover', 'failback'], names.map((n) => {
+      const ts = r.failover.filter((x) => x.system === n);
+      return [n, cell(ts.map((x) => x.grace?.takeover ?? null)), cell(ts.map((x) => x.grace?.failback ?? null))];
+    })));
   }
   const notify = r.failover.filter((x) => x.system !== hanfs).flatMap((x) => x.phases.filter((p) => p.key === 'notify').map((p) => p.endMs - p.startMs));
   if (notify.length) {

@@ -26,6 +26,10 @@ export interface BenchSettings {
   seed: number;
   /** A kernel NFS client guest ran through the failover trials (absent in results from before it: false). */
   kernelClient?: boolean;
+  /** Both systems' Ganesha NFSv4 lease and grace (absent in results from before the option: 7, or 2 before 1bf2cbb). */
+  leaseSeconds?: number;
+  /** Who was on record when a group moved (bench/run.ts, --clients; absent: libnfs-v4.0). */
+  clients?: string;
   /** The issue's settings are trials 5, load 300 s, overhead 300 s: anything less is a smoke run. */
   smoke: boolean;
 }

@@ -10,6 +10,7 @@ import { exportUrl, Writer } from '../lab/client.ts';
 import { abortKernelClients, dropKernelClients, kernelClientIn, type KernelClient } from '../lab/kernel-client.ts';
 import { labDown } from '../lab/lifecycle.ts';
 import { failoverTrial } from './failover.ts';
+import { CLIENT_MIXES, quietMsFor, type ClientMix } from './grace.ts';
 import { freezeTrial, type FreezeKind } from './freeze.ts';
 import { KEEPALIVED_DEFAULT, KEEPALIVED_FAST, settingForDetection } from './keepalived-config.ts';
 import { falseTakeovers } from './load.ts';
@@ -17,7 +18,7 @@ import { daemonOverhead, nfsThroughput } from './overhead.ts';
 import { medianTrial, renderMarkdown } from './report.ts';
 import type { BenchResults } from './results.ts';
 import { renderChart } from './svg.ts';
-import { hanfsSystem, keepalivedSystem, type BenchSystem } from './systems.ts';
+import { BENCH_NFS, hanfsSystem, keepalivedSystem, type BenchSystem } from './systems.ts';
 
 const PARTS = ['failover', 'freeze', 'load', 'overhead'] as const;
 type Part = (typeof PARTS)[number];
@@ -34,7 +35,13 @@ interface Options {
   out: string;
   note?: string;
   kernelClient: boolean;
+  lease: number;
+  clients: ClientMix;
+  systems?: string[];
 }
+
+const FAILOVER_SYSTEMS = ['hanfs', 'hanfs-no-fence-device', 'keepalived-default', 'keepalived-fast'] as const;
+
 
 const positive = (name: string) => (v: string) => {
   const n = Number(v);
@@ -59,7 +66,22 @@ const program = new Command().name('npm run bench --')
   }, [...PARTS])
   .option('--out <dir>', 'where the results go', new URL('results', import.meta.url).pathname)
   .option('--note <text>', 'a line for the summary: the conditions of the run')
-  .option('--no-kernel-client', 'no kernel NFS client guest in the failover trials (saves about 10 s per lab and 2 s per trial)');
+  .option('--no-kernel-client', 'no kernel NFS client guest in the failover trials (saves about 10 s per lab and 2 s per trial)')
+  .option('--lease <s>', "NFSv4 lease and grace of both systems' Ganesha (under 7: idle Linux clients get EIO)", (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 2) throw new InvalidArgumentError('--lease must be a whole number of seconds, at least 2');
+    return n;
+  }, BENCH_NFS.leaseSeconds)
+  .option('--clients <mix>', `who is on record when a group moves in the failover trials: ${CLIENT_MIXES.join(' or ')}`, (v: string) => {
+    if (!(CLIENT_MIXES as readonly string[]).includes(v)) throw new InvalidArgumentError(`--clients must be one of ${CLIENT_MIXES.join(', ')}`);
+    return v as ClientMix;
+  }, 'libnfs-v4.0' as ClientMix)
+  .option('--systems <names>', `a comma-separated subset of ${FAILOVER_SYSTEMS.join(',')} for the failover and freeze parts`, (v: string) => {
+    const names = v.split(',');
+    const bad = names.filter((n) => !(FAILOVER_SYSTEMS as readonly string[]).includes(n));
+    if (bad.length) throw new InvalidArgumentError(`unknown system ${bad.join(', ')} (known: ${FAILOVER_SYSTEMS.join(', ')})`);
+    return names;
+  });
 
 const base = `hb${process.pid}`;
 const up = new Map<string, BenchSystem>();
@@ -136,14 +158,17 @@ function stamp(date: Date): string {
 
 async function main(o: Options): Promise<void> {
   const prng = new Prng(o.seed);
-  const hanfs = hanfsSystem('hanfs');
-  const hanfsLease = hanfsSystem('hanfs-no-fence-device', { fenceDevice: false });
-  const kd = keepalivedSystem(KEEPALIVED_DEFAULT);
-  const kf = keepalivedSystem(KEEPALIVED_FAST);
-  const km = keepalivedSystem(settingForDetection(hanfs.silenceMs));
-  const compared: [BenchSystem, string][] = [[hanfs, 'h'], [kd, 'kd'], [kf, 'kf']];
+  const nfs = { leaseSeconds: o.lease, graceSeconds: o.lease };
+  const quietMs = quietMsFor(o.clients, o.lease);
+  const hanfs = hanfsSystem('hanfs', { nfs });
+  const hanfsLease = hanfsSystem('hanfs-no-fence-device', { fenceDevice: false, nfs });
+  const kd = keepalivedSystem(KEEPALIVED_DEFAULT, nfs);
+  const kf = keepalivedSystem(KEEPALIVED_FAST, nfs);
+  const km = keepalivedSystem(settingForDetection(hanfs.silenceMs), nfs);
+  const chosen = ([sys]: [BenchSystem, string]) => !o.systems || o.systems.includes(sys.name);
+  const compared = ([[hanfs, 'h'], [kd, 'kd'], [kf, 'kf']] as [BenchSystem, string][]).filter(chosen);
   // Failover also without a fence device: the lease wait that a pair without one pays.
-  const failoverCompared: [BenchSystem, string][] = [[hanfs, 'h'], [hanfsLease, 'hl'], [kd, 'kd'], [kf, 'kf']];
+  const failoverCompared = ([[hanfs, 'h'], [hanfsLease, 'hl'], [kd, 'kd'], [kf, 'kf']] as [BenchSystem, string][]).filter(chosen);
   // The agent at its default timing (heartbeat 500 ms) and at 10 Hz; the first also carries the throughput copy,
   // so its data disks must hold the file.
   const overheadSystems = [
@@ -160,7 +185,8 @@ async function main(o: Options): Promise<void> {
     settings: {
       trials: o.trials, freezeSeconds: o.freezeSeconds, loadSeconds: o.loadSeconds, overheadSeconds: o.overheadSeconds,
       throughputMiB: o.throughputMib, throughputRuns: o.throughputRuns, seed: o.seed, kernelClient: o.kernelClient,
-      smoke: o.trials < 5 || o.loadSeconds < 300 || o.overheadSeconds < 300 || o.only.length < PARTS.length,
+      leaseSeconds: o.lease, clients: o.clients,
+      smoke: o.trials < 5 || o.loadSeconds < 300 || o.overheadSeconds < 300 || o.only.length < PARTS.length || o.systems !== undefined,
     },
     systems: [],
     failover: [], freeze: [], load: [], overhead: [], throughput: null, errors: [],
@@ -255,7 +281,7 @@ async function main(o: Options): Promise<void> {
       for (const [sys, tag] of shuffled(failoverCompared, prng)) {
         const prefix = `${base}${tag}`;
         const t = await trialOrFreshLab(`failover ${trial + 1} ${sys.name}`, sys, tag,
-          async () => failoverTrial(sys, prefix, writerFor(prefix), prng, trial, await kernelFor(prefix, `failover ${trial + 1} ${sys.name}`)));
+          async () => failoverTrial(sys, prefix, writerFor(prefix), prng, trial, await kernelFor(prefix, `failover ${trial + 1} ${sys.name}`), quietMs));
         if (!t) continue;
         results.failover.push(t);
         say(`failover ${trial + 1}/${o.trials} ${sys.name}: address ${t.addressMs} ms, first read ${t.readMs} ms; back: ${t.recovery.answeredMs} / ${t.recovery.readMs} ms${t.recovery.repairs ? `, ${t.recovery.repairs} repaired` : ''}` +

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { askControl } from '../agent/process/control-socket.ts';
 import { agentLog, type LogLine } from '../lab/agent-log.ts';
 import { nodePids, phaseOf, powerOn } from '../lab/agents.ts';
-import { configPath, KERNEL_CLIENT_NFS, LAB_TIMING, SERVERS, type Server } from '../lab/config.ts';
+import { configPath, KERNEL_CLIENT_NFS, LAB_TIMING, SERVERS, type LabNfs, type Server } from '../lab/config.ts';
 import type { Writer } from '../lab/client.ts';
 import { sh } from '../lab/exec.ts';
 import { ownership } from '../lab/inspect.ts';
@@ -44,7 +44,7 @@ export interface BenchSystem {
   /** Right after a crash of `server`: forget the PIDs the crash took. */
   crashed(prefix: string, server: Server): void;
   /** Back to each server serving its own group, after a crash or freeze of `server` (writer: the client on `server`'s export). */
-  recover(prefix: string, server: Server, writer: Writer): Promise<Recovery>;
+  recover(prefix: string, server: Server, writer: Pick<Writer, 'okAfter'>): Promise<Recovery>;
   /** The HA daemon's processes on the server (what a daemon freeze stops). */
   daemonPids(prefix: string, server: Server): number[];
   /** How many times either server took its partner's group over since `since` (wall-clock ms). */
@@ -60,16 +60,18 @@ export interface HanfsSystemOptions {
   dataDiskMiB?: number;
   /** false: no fence device, so a takeover waits out the partner's lease. */
   fenceDevice?: boolean;
+  /** Ganesha's NFSv4 lease and grace. */
+  nfs?: LabNfs;
 }
 
 /**
- * Both systems' Ganesha runs the lease a Linux client lives with: the kernel client sits idle between trials, and
- * past the lab's 2 s lease an idle one gets EIO (KERNEL_CLIENT_NFS in lab/config.ts).
+ * By default both systems' Ganesha runs the lease a Linux client lives with: the kernel client sits idle between
+ * trials, and past the lab's 2 s lease an idle one gets EIO (KERNEL_CLIENT_NFS in lab/config.ts).
  */
-const BENCH_NFS = KERNEL_CLIENT_NFS;
+export const BENCH_NFS = KERNEL_CLIENT_NFS;
 
 export function hanfsSystem(name: string, opts: HanfsSystemOptions = {}): BenchSystem {
-  const { timing = LAB_TIMING, dataDiskMiB, fenceDevice = true } = opts;
+  const { timing = LAB_TIMING, dataDiskMiB, fenceDevice = true, nfs = BENCH_NFS } = opts;
   const interval = timing.heartbeatIntervalMs ?? 500;
   const misses = timing.missesBeforeSuspicion ?? 4;
   return {
@@ -80,7 +82,7 @@ export function hanfsSystem(name: string, opts: HanfsSystemOptions = {}): BenchS
     describe: `hanfs agents, ${Object.keys(timing).length ? Object.entries(timing).map(([k, v]) => `${k} ${v}`).join(', ') : 'default timing'}` +
       (fenceDevice ? ', the lab\'s power-off as fence device' : ', no fence device (lease wait)'),
     up: async (prefix) => {
-      await labUp(prefix, { reintegrate: 'manual', timeoutMs: 60_000, timing, dataDiskMiB, fenceDevice, nfs: BENCH_NFS });
+      await labUp(prefix, { reintegrate: 'manual', timeoutMs: 60_000, timing, dataDiskMiB, fenceDevice, nfs });
       return 0;
     },
     crashed: () => {},
@@ -125,7 +127,7 @@ export function failedSteps(prefix: string, since: number): string[] {
 const vrrpLines = (lines: LogLine[], group: string, state: string) =>
   lines.filter((l) => l.event === 'vrrp' && l.group === group && l.message === `${group} ${state}`);
 
-export function keepalivedSystem(setting: KeepalivedSetting): BenchSystem {
+export function keepalivedSystem(setting: KeepalivedSetting, nfs: LabNfs = BENCH_NFS): BenchSystem {
   return {
     name: setting.name,
     kind: 'keepalived',
@@ -140,7 +142,7 @@ export function keepalivedSystem(setting: KeepalivedSetting): BenchSystem {
         await keepalivedServers(setting)(p);
         repairs = await settleKeepalived(p);
       };
-      await labUp(prefix, { reintegrate: 'manual', timeoutMs: 60_000, startServers, nfs: BENCH_NFS });
+      await labUp(prefix, { reintegrate: 'manual', timeoutMs: 60_000, startServers, nfs });
       return repairs;
     },
     crashed: (prefix, server) => forgetKeepalived(prefix, server),

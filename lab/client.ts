@@ -47,6 +47,7 @@ export class Writer {
   readonly okStartTimes: number[] = [];
   private n = 0;
   private running = true;
+  private paused = false;
   private readonly done: Promise<void>;
 
   constructor(private readonly prefix: string, private readonly base: string, private readonly everyMs = 100, private readonly tag = 'f') {
@@ -55,6 +56,10 @@ export class Writer {
 
   private async loop(): Promise<void> {
     while (this.running) {
+      if (this.paused) {
+        await sleep(20);
+        continue;
+      }
       const started = Date.now();
       const name = `${this.tag}${String(++this.n).padStart(5, '0')}.txt`;
       const content = `file ${this.n}, written ${new Date(started).toISOString()}\n`;
@@ -96,6 +101,18 @@ export class Writer {
     let longest = 0;
     for (let i = 1; i < this.okTimes.length; i++) longest = Math.max(longest, this.okTimes[i]! - this.okTimes[i - 1]!);
     return longest;
+  }
+
+  /**
+   * No new write + read-back until resume(): each is a new NFSv4.0 client (libnfs) that the server keeps on record
+   * for a lease, and a client on record that never reclaims holds a Ganesha that takes the group over in grace.
+   */
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
   }
 
   async stop(): Promise<void> {
