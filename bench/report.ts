@@ -61,7 +61,7 @@ export function renderMarkdown(r: BenchResults, chartFile: string): string {
   for (const system of names) {
     const t = medianTrial(r.failover.filter((x) => x.system === system));
     if (!t || t.phases.length === 0) continue;
-    out.push(`### ${system}: the median failover (trial ${t.trial}), phase by phase`);
+    out.push(`### ${system}: the median failover (trial ${t.trial + 1}), phase by phase`);
     out.push(`${phaseTable(t.phases)}\n\ncrash → address answered ${ms(t.addressMs)}; crash → first read OK ${ms(t.readMs)}.`);
   }
   if (fs.some((s) => s.kernelTrials > 0)) {
