@@ -5,13 +5,14 @@ import { statSync } from 'node:fs';
 import { agentStatus, nodePids } from './agents.ts';
 import { SERVERS, type Server } from './config.ts';
 import { sh } from './exec.ts';
-import { onNode } from './mountns.ts';
+import { onMachine } from './mountns.ts';
 import { readState } from './state.ts';
 import { NODES, SERVICE_ADDRESS, nsName } from './topology.ts';
 
+/** Who holds each service address and each disk: the names of the machines (the pair's servers, or a cluster's nodes). */
 export interface Ownership {
-  addresses: Record<string, Server[]>;
-  disks: Record<string, Server[]>;
+  addresses: Record<string, string[]>;
+  disks: Record<string, string[]>;
 }
 
 export async function addressesOf(prefix: string, node: string): Promise<Record<string, string[]>> {
@@ -20,16 +21,17 @@ export async function addressesOf(prefix: string, node: string): Promise<Record<
   return Object.fromEntries(links.filter((l) => l.ifname !== 'lo').map((l) => [l.ifname, l.addr_info.map((a) => `${a.local}/${a.prefixlen}`)]));
 }
 
-/** major:minor of every block device mounted in a server's mount namespace. */
-async function mountedDevices(prefix: string, server: Server): Promise<Set<string>> {
-  const out = await sh(onNode(prefix, server, ['cat', '/proc/self/mountinfo'])).catch(() => '');
+/** major:minor of every block device mounted in a machine's mount namespace. */
+async function mountedDevices(prefix: string, machine: string): Promise<Set<string>> {
+  const out = await sh(onMachine(prefix, machine, ['cat', '/proc/self/mountinfo'])).catch(() => '');
   return new Set(out.split('\n').map((l) => l.split(' ')[2]).filter((d): d is string => !!d));
 }
 
-export async function ownership(prefix: string): Promise<Ownership> {
+/** `machines`: the pair's servers by default; a Pacemaker cluster lab's nodes hold the same addresses and disks. */
+export async function ownership(prefix: string, machines: readonly string[] = SERVERS): Promise<Ownership> {
   const state = readState(prefix);
   const result: Ownership = { addresses: {}, disks: {} };
-  for (const s of SERVERS) {
+  for (const s of machines) {
     const addrs = Object.values(await addressesOf(prefix, s)).flat();
     for (const service of Object.values(SERVICE_ADDRESS)) {
       (result.addresses[service.split('/')[0]!] ??= []).push(...(addrs.includes(service) ? [s] : []));

@@ -57,5 +57,10 @@ export async function removeRunDir(prefix: string): Promise<void> {
 /** argv that runs CMD on NODE: in both namespaces of a server, or in the client's network namespace. */
 export function onNode(prefix: string, node: LabNode, argv: string[]): string[] {
   if (node === 'client1') return ['ip', 'netns', 'exec', nsName(prefix, node), ...argv];
-  return ['nsenter', `--mount=${mountNsFile(prefix, node)}`, `--net=/run/netns/${nsName(prefix, node)}`, ...argv];
+  return onMachine(prefix, node, argv);
+}
+
+/** argv that runs CMD in both namespaces of a machine: one of the pair's servers, or a cluster lab's node. */
+export function onMachine(prefix: string, machine: string, argv: string[]): string[] {
+  return ['nsenter', `--mount=${mountNsFile(prefix, machine)}`, `--net=/run/netns/${nsName(prefix, machine)}`, ...argv];
 }

@@ -17,13 +17,14 @@ export interface OwnershipSampler {
   stop(): Promise<OwnershipReport>;
 }
 
-export function sampleOwnership(prefix: string, everyMs = 10): OwnershipSampler {
+/** `machines`: whose addresses and mounts are sampled (the pair's servers by default; a cluster lab's nodes). */
+export function sampleOwnership(prefix: string, everyMs = 10, machines?: readonly string[]): OwnershipSampler {
   let running = true;
   const report: OwnershipReport = { doubles: [], longestDoubleMs: 0, samples: 0 };
   let doubleSince: number | null = null;
   const done = (async () => {
     while (running) {
-      const o = await ownership(prefix);
+      const o = await ownership(prefix, machines);
       const at = Date.now();
       const lines = [...Object.entries(o.addresses), ...Object.entries(o.disks)]
         .filter(([, who]) => who.length > 1).map(([what, who]) => `${what}: ${who.join(', ')}`);

@@ -202,7 +202,18 @@ async function start(resources: SystemResources, params: Params): Promise<number
 }
 
 /** A failed stop is OCF_ERR_GENERIC: Pacemaker then fences this node, the only safe way to free the disks and the address. */
+/**
+ * Under Pacemaker no process stays to record the group's NFS clients once a second, as the pair's agent does: the
+ * monitor records them while the group runs here (the address up), and the stop once more before it goes, so that
+ * the node that starts the group next sends them tickle ACKs (nfs-clients.ts). Without the address there is no
+ * record to make (an empty one would erase the clients of whoever serves the group).
+ */
+async function recordClients(resources: SystemResources, params: Params): Promise<void> {
+  if (!params.skip.includes('service_ip')) await resources.recordClients(params.group);
+}
+
 async function stop(resources: SystemResources, params: Params): Promise<number> {
+  if ((await resources.inspect(params.group, 0, params.skip)).state === 'running') await recordClients(resources, params);
   const result = await runGroupSteps(resources, params.group, 'stop', params.skip);
   await resources.idle();
   if (!result.ok) throw new OcfFailure(OCF.errGeneric, `stop ${params.group}: ${result.failed} failed: ${result.error}`);
@@ -215,6 +226,7 @@ async function monitor(resources: SystemResources, params: Params, depth: number
   const state = await resources.inspect(params.group, depth, params.skip);
   switch (state.state) {
     case 'running':
+      await recordClients(resources, params);
       return OCF.success;
     case 'stopped':
       return OCF.notRunning;

@@ -114,8 +114,17 @@ export class ClientConnections {
     clearInterval(served.timer);
     served.tickles.cancelled = true;
     this.served.delete(group);
-    const last = (served.busy ?? Promise.resolve()).then(() => this.writeRecord(group, served));
+    const last = (served.busy ?? Promise.resolve()).then(() => this.writeRecord(group, served.written));
     await Promise.race([last, delay(RELEASE_WAIT_MS)]);
+  }
+
+  /**
+   * Records the group's clients once, for a process that does not stay to serve the group (the OCF agent's monitor
+   * and stop, each a process of its own under Pacemaker): call it only while the group's address is up here, or the
+   * record is emptied.
+   */
+  async recordOnce(group: GroupId): Promise<void> {
+    await this.writeRecord(group, await readHead(clientsFile(this.ctx, group), MAX_RECORD_BYTES).catch(() => ''));
   }
 
   /** Resolves once no tickle is being sent (records are not waited for: see release). */
@@ -126,17 +135,20 @@ export class ClientConnections {
   private record(group: GroupId): void {
     const served = this.served.get(group);
     if (!served || served.busy) return;
-    served.busy = this.writeRecord(group, served).finally(() => { served.busy = null; });
+    served.busy = this.writeRecord(group, served.written).then((written) => { served.written = written; })
+      .finally(() => { served.busy = null; });
   }
 
-  private async writeRecord(group: GroupId, served: Served): Promise<void> {
+  /** Writes the clients connected now unless `written` (the record on disk) already says so; returns the record on disk. */
+  private async writeRecord(group: GroupId, written: string): Promise<string> {
     try {
       const content = formatClients(await connectedClients(addressValues(this.ctx, group).ip, NFS_PORT));
-      if (content === served.written) return;
+      if (content === written) return written;
       await writeDurably(clientsFile(this.ctx, group), content);
-      served.written = content;
+      return content;
     } catch (err) {
       this.logError(`record:${group}`, 'warn', `recording the NFS clients of ${group} failed: ${(err as Error).message}`, { event: 'resource', group });
+      return written;
     }
   }
 }

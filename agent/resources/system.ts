@@ -108,6 +108,11 @@ export class SystemResources implements ResourceDriver {
     return this.nfs.reloadExports(group);
   }
 
+  /** Records the NFS clients of a group running here (see ClientConnections.recordOnce). */
+  recordClients(group: GroupId): Promise<void> {
+    return this.clients.recordOnce(group);
+  }
+
   /** Resolves when the background work (gratuitous ARP series, tickle ACKs) is over: before the agent exits. */
   async idle(): Promise<void> {
     await Promise.all([this.arp.idle(), this.clients.idle()]);

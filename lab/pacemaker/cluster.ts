@@ -11,10 +11,10 @@ import { chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, wr
 import { join } from 'node:path';
 import { killAll } from '../agents.ts';
 import { stopGuests } from '../guest/lifecycle.ts';
-import { createSigningKeys, LAB_NFS, LAB_TIMING, writeConfigs } from '../config.ts';
+import { createSigningKeys, LAB_NFS, LAB_TIMING, type LabNfs, writeConfigs } from '../config.ts';
 import { createDisks, destroyDisks } from '../disks.ts';
 import { sh, shQuiet } from '../exec.ts';
-import { MACHINE_SCRIPT, mountNsFile, privateRunDir, removeRunDir } from '../mountns.ts';
+import { MACHINE_SCRIPT, mountNsFile, onMachine, privateRunDir, removeRunDir } from '../mountns.ts';
 import { labPath, readState, runDir, type LabState, writeState } from '../state.ts';
 import { nsName } from '../topology.ts';
 
@@ -41,11 +41,6 @@ export const TOKEN_MS = 1000;
 /** The lab state, with the PIDs of the daemons started (a record for inspection). */
 function clusterState(prefix: string): LabState & { daemons?: Record<string, number> } {
   return (readState(prefix) ?? { prefix, loops: {}, agents: {} }) as LabState & { daemons?: Record<string, number> };
-}
-
-/** argv that runs CMD on a machine, in its network and mount namespaces. */
-export function onMachine(prefix: string, node: ClusterNode, argv: string[]): string[] {
-  return ['nsenter', `--mount=${mountNsFile(prefix, node)}`, `--net=/run/netns/${nsName(prefix, node)}`, ...argv];
 }
 
 /** The argv that powers a machine off: the lab's switch (lab/machine.sh), as fence_hanfslab runs it. */
@@ -209,9 +204,9 @@ async function configure(prefix: string, on: ClusterNode, home: ClusterNode): Pr
 /**
  * Brings the cluster lab up: network, disks and the group's configuration, the three machines with corosync and
  * pacemaker, fencing and the virtual server, which runs on the node `home` picks (given the DC) when this returns;
- * returns that node.
+ * returns that node. `nfs`: the group's NFSv4 lease and grace (KERNEL_CLIENT_NFS where a kernel client sits idle).
  */
-export async function clusterUp(prefix: string, home: (dc: ClusterNode) => ClusterNode, timeoutMs = 90_000): Promise<ClusterNode> {
+export async function clusterUp(prefix: string, home: (dc: ClusterNode) => ClusterNode, timeoutMs = 90_000, nfs: LabNfs = LAB_NFS): Promise<ClusterNode> {
   if (readState(prefix)) throw new Error(`lab "${prefix}" is already up`);
   const state: LabState = { prefix, loops: {}, agents: {} };
   try {
@@ -220,7 +215,7 @@ export async function clusterUp(prefix: string, home: (dc: ClusterNode) => Clust
     await createNetwork(prefix);
     await createDisks(state);
     writeFileSync(labPath(prefix, 'secret'), `${prefix}-lab-secret-${Date.now()}\n`, { mode: 0o600 });
-    writeConfigs(state, await createSigningKeys(prefix), 'manual', LAB_TIMING, LAB_NFS, false);
+    writeConfigs(state, await createSigningKeys(prefix), 'manual', LAB_TIMING, nfs, false);
     writeOcfAgent(prefix);
     for (const n of CLUSTER_NODES) await prepareMachine(prefix, n);
     for (const n of CLUSTER_NODES) await bootMachine(prefix, n);

@@ -49,7 +49,7 @@ export function summariseKernelClient(runs: ScenarioResult[]): KernelClientSumma
   };
 }
 
-export function summarise(scenario: Scenario, runs: ScenarioResult[]): ScenarioSummary {
+export function summarise(scenario: Pick<Scenario, 'name' | 'what' | 'takeovers'>, runs: ScenarioResult[]): ScenarioSummary {
   const keys = [...new Set(runs.flatMap((r) => Object.keys(r.measures)))];
   return {
     name: scenario.name,

@@ -56,4 +56,22 @@ test("resume tickles the connections its group's last server recorded; release r
   }
 });
 
+test('recordOnce, for a process that does not stay (the OCF monitor and stop), replaces a record that differs from who is connected', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'hanfs-clients-'));
+  try {
+    const file = join(dir, '.hanfs', 'nfs-clients');
+    const { log, lines } = recordingLog();
+    const clients = new ClientConnections({ view: viewOf({ mountPoint: dir }), runner: new FakeRunner(), log, runDir: dir });
+    // No record yet and nobody connected to 198.51.100.11 on this machine: nothing to write.
+    await clients.recordOnce('server1');
+    await mkdir(join(dir, '.hanfs'));
+    await writeFile(file, '198.51.100.101 931\n');
+    await clients.recordOnce('server1');
+    assert.is(await readFile(file, 'utf8'), '');
+    assert.equal(lines, []);
+  } finally {
+    await rm(dir, { recursive: true });
+  }
+});
+
 test.run();
