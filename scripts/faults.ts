@@ -67,7 +67,12 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     console.log(`\n${signal}: removing the lab`);
     // The client stops writing into the lab's directory first, or it would recreate files in it as it goes; a load
     // the scenario started is killed, and so is the kernel client's guest, booted or still booting.
-    void stopScenarioWork().then(() => (clusterLab ? clusterDown(prefix) : labDown(prefix))).finally(() => process.exit(130));
+    // The scenario under way is not stopped and may still boot a server (restorePair) while the lab goes: seen once,
+    // a server's mount namespace made after the removal outlived the run. A second removal, once whatever was in
+    // flight has finished, takes that too.
+    const remove = () => (clusterLab ? clusterDown(prefix) : labDown(prefix));
+    void stopScenarioWork().then(remove).then(() => new Promise((r) => setTimeout(r, 3000))).then(remove)
+      .finally(() => process.exit(130));
   });
 }
 
