@@ -205,8 +205,9 @@ export class KernelClient {
     await stopGuest(this.prefix, this.guest.name);
   }
 
-  static async boot(prefix: string, net: GuestNet, vers: NfsVersion = '4.1'): Promise<KernelClient> {
-    const guest = await startGuest(prefix, { net, vers, ...DEFAULT_EXPORT[net] });
+  /** A new guest mounting `target` (by default the export the lab's server serves on `net`). */
+  static async boot(prefix: string, net: GuestNet, vers: NfsVersion = '4.1', target = DEFAULT_EXPORT[net]): Promise<KernelClient> {
+    const guest = await startGuest(prefix, { net, vers, ...target });
     return new KernelClient(prefix, guest);
   }
 }

@@ -42,6 +42,17 @@ async function imagePackage(): Promise<string> {
 async function fetchKernel(cache: string): Promise<[string, string]> {
   const pkg = await imagePackage();
   const release = pkg.slice('linux-image-'.length);
+  return [await unpackedPackage(cache, pkg, `kernel-${release}`), release];
+}
+
+/**
+ * A Debian package unpacked (not installed) under cache/NAME, fetched once: the kernel, and the kernel NFS server's
+ * tools for the server guests (installed on the host, nfs-kernel-server would try to start a server the host kernel
+ * does not have).
+ */
+export async function unpackedPackage(cache: string, pkg: string, name: string): Promise<string> {
+  const final = join(cache, name);
+  if (existsSync(join(final, COMPLETE))) return final;
   const work = join(cache, `.fetch-${process.pid}`);
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
@@ -59,13 +70,12 @@ async function fetchKernel(cache: string): Promise<[string, string]> {
     const dir = join(work, 'tree');
     await sh(['dpkg-deb', '-x', join(work, deb), dir], { timeoutMs: 120_000 });
     writeFileSync(join(dir, COMPLETE), `${pkg}\n`);
-    const final = join(cache, `kernel-${release}`);
-    // Another lab may have unpacked the same kernel meanwhile: then its copy stands and ours goes with `work`.
+    // Another lab may have unpacked the same package meanwhile: then its copy stands and ours goes with `work`.
     if (!existsSync(join(final, COMPLETE))) {
       rmSync(final, { recursive: true, force: true });
       renameSync(dir, final);
     }
-    return [final, release];
+    return final;
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

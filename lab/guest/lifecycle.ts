@@ -22,6 +22,8 @@ export interface GuestSpec {
   vers: NfsVersion;
   /** How long boot + mount may take (TCG boots in 4–7 s on an idle machine). */
   timeoutMs?: number;
+  /** A kernel NFS server guest (init-server.sh) on this shared disk image, instead of a client. */
+  serves?: Guest['serves'];
 }
 
 /** What each network serves: server1's /srv1 on net A, server2's /srv2 on net B (their service addresses). */
@@ -53,7 +55,7 @@ export async function startGuest(prefix: string, spec: GuestSpec): Promise<Guest
   const guest: Guest = {
     name: `g${index}`, index, net: spec.net, address: guestAddress(spec.net, index),
     server: spec.server ?? DEFAULT_EXPORT[spec.net].server, export: spec.export ?? DEFAULT_EXPORT[spec.net].export,
-    vers: spec.vers, tap: `gt${index}`,
+    vers: spec.vers, tap: `gt${index}`, ...(spec.serves ? { serves: spec.serves } : {}),
   };
   rmSync(guestDir(prefix, guest.name), { recursive: true, force: true });
   saveGuest(prefix, guest);
@@ -73,7 +75,8 @@ export async function startGuest(prefix: string, spec: GuestSpec): Promise<Guest
   } catch (err) {
     const console = lastConsoleLines(prefix, guest.name, 25);
     await stopGuest(prefix, guest.name);
-    throw new Error(`guest ${guest.name} (${guest.address}, vers=${guest.vers} ${guest.server}:${guest.export}): ${(err as Error).message}\n--- last console lines\n${console}`);
+    const what = guest.serves ? `kernel NFS server on ${guest.serves.disk}` : `vers=${guest.vers} ${guest.server}:${guest.export}`;
+    throw new Error(`guest ${guest.name} (${guest.address}, ${what}): ${(err as Error).message}\n--- last console lines\n${console}`);
   }
 }
 

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 
 /** The NIC and the NFS client of every version; everything they depend on comes along. */
 export const WANTED_MODULES = ['virtio_pci', 'virtio_net', 'nfsv4', 'nfsv3'] as const;
+/** A server guest's: the NIC, the shared disk and the kernel NFS server (ext4 is built into the cloud kernel). */
+export const SERVER_MODULES = ['virtio_pci', 'virtio_net', 'virtio_blk', 'nfsd'] as const;
 
 /** name → path of every module in the tree (a module's name is its file name, with - and _ the same). */
 export function indexModules(modulesDir: string): Map<string, string> {

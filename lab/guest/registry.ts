@@ -24,6 +24,11 @@ export interface Guest {
   tap: string;
   /** QEMU's PID (nsenter execs it: same process), once started. */
   pid?: number;
+  /**
+   * A kernel NFS server instead of a client (init-server.sh): the shared disk image it sees as /dev/vda, and the
+   * NFSv4 lease and grace its nfsd runs with. `server`, `export` and `vers` are then unused.
+   */
+  serves?: { disk: string; leaseSeconds: number };
 }
 
 /**

@@ -1,0 +1,180 @@
+// The knfsd profile on real kernel NFS servers: two server guests (lab/guest/init-server.sh) that share one disk
+// image, as the pair's dual-ported disk, and an NFS virtual server moved from one to the other when the first is
+// powered off, while a kernel NFSv4.1 client guest works on it. Each server runs the knfsd profile's own command
+// lines (config/profiles.ts, filled in as the agent fills them) through its control port, in the agent's order:
+// journal replay and fsck, mount, the NFSv4 client tracker on the shared disk, the kernel server, the exports, the
+// address, ARP, NSM notification. The agent itself does not run in the guests: what is checked here is what the
+// profile runs on a kernel server, and what the kernel client sees.
+import { sh } from './exec.ts';
+import { fillTemplate } from '../agent/exec/templates.ts';
+import { defaultCommands } from '../config/profiles.ts';
+import { knfsdExportOptions } from '../agent/resources/knfsd.ts';
+import { KernelClient, type KernelClientTrial } from './kernel-client.ts';
+import type { WorkloadReport } from './guest/results.ts';
+import { startGuest, stopGuest } from './guest/lifecycle.ts';
+import { runInGuest, runInGuestOrFail, type GuestCommandResult } from './guest/server-commands.ts';
+import type { Guest } from './guest/registry.ts';
+import { labPath } from './state.ts';
+
+/** The virtual server: its address on net A (free in the lab: the lab's own servers hold .11 and .12), one export. */
+export const KNFSD_VSERVER = { address: '198.51.100.31/24', ip: '198.51.100.31', interface: 'eth0', mountPoint: '/srv/k', device: '/dev/vda', fsType: 'ext4' };
+/** Where the kernel server's NFSv4 client records live: on the group's disk, so that they move with it. */
+export const TRACKER_DIR = `${KNFSD_VSERVER.mountPoint}/.hanfs/nfsdcld`;
+
+export interface TimedStep {
+  step: string;
+  ms: number;
+}
+
+/** The shared disk: a file holding an ext4 file system, which both server guests open as /dev/vda. */
+export async function makeSharedDisk(prefix: string, sizeMiB = 128): Promise<string> {
+  const file = labPath(prefix, 'knfsd-disk.img');
+  await sh(['truncate', '-s', `${sizeMiB}M`, file]);
+  await sh(['mkfs.ext4', '-q', '-F', '-L', 'knfsd', file], { timeoutMs: 60_000 });
+  return file;
+}
+
+export function bootServerGuest(prefix: string, disk: string, leaseSeconds: number): Promise<Guest> {
+  return startGuest(prefix, { net: 'neta', vers: '4.1', serves: { disk, leaseSeconds } });
+}
+
+const fill = (name: string, values: Record<string, string>) => fillTemplate(defaultCommands('knfsd')[name]!, values);
+const DISK = { device: KNFSD_VSERVER.device, mountPoint: KNFSD_VSERVER.mountPoint, fsType: KNFSD_VSERVER.fsType };
+const EXPORT = { options: knfsdExportOptions({ access: 'rw', squash: 'none' }), clients: '*', path: KNFSD_VSERVER.mountPoint };
+
+/** The profile's command lines for starting the virtual server, in the agent's order, filled in as the agent fills them. */
+export function startSteps(): Array<{ step: string; argv: string[] }> {
+  const v = KNFSD_VSERVER;
+  const disk = DISK;
+  const exp = EXPORT;
+  return [
+    { step: 'journal replay', argv: fill('journalReplay', disk) },
+    { step: 'fsck', argv: fill('fsck', disk) },
+    { step: 'mount', argv: fill('mount', disk) },
+    // Not a profile command yet: the NFSv4 client tracker with its database on the group's disk.
+    { step: 'tracker dir', argv: ['mkdir', '-p', TRACKER_DIR] },
+    { step: 'client tracker', argv: ['nfsdcld', '-s', TRACKER_DIR] },
+    // nfsdcld forks before it opens its database and starts watching for the kernel's pipe; a kernel server started
+    // before that waits 1 s for it and then tracks no client at all. Ready once it holds its inotify watch.
+    { step: 'tracker ready', argv: ['sh', '-c', 'for i in $(seq 200); do ls -l /proc/$(pidof nfsdcld)/fd 2>/dev/null | grep -q inotify && exit 0; usleep 50000; done; exit 1'] },
+    { step: 'server', argv: fill('serverStart', {}) },
+    { step: 'export', argv: fill('exportAdd', exp) },
+    { step: 'address', argv: fill('addressAdd', v) },
+    { step: 'ARP', argv: fill('arpAnnounce', v) },
+    { step: 'NSM notify', argv: fill('notify', v) },
+  ];
+}
+
+/** ... and for stopping it, in reverse: the address first, the disk last. */
+export function stopSteps(): Array<{ step: string; argv: string[] }> {
+  return [
+    { step: 'address', argv: fill('addressDel', KNFSD_VSERVER) },
+    { step: 'export', argv: fill('exportRemove', EXPORT) },
+    { step: 'server', argv: fill('serverStop', {}) },
+    // Not a profile command yet, like the tracker's start: its database must be closed before the disk goes.
+    { step: 'client tracker', argv: ['sh', '-c', 'kill $(pidof nfsdcld) && while pidof nfsdcld >/dev/null; do usleep 20000; done'] },
+    { step: 'unmount', argv: fill('umount', DISK) },
+  ];
+}
+
+/**
+ * What a machine of the pair has before it serves anything: the mount point, and a name for the service address
+ * (sm-notify sends names only, and refuses an address it cannot resolve).
+ */
+export async function prepareServer(prefix: string, guest: string): Promise<void> {
+  await runInGuestOrFail(prefix, guest, ['mkdir', '-p', KNFSD_VSERVER.mountPoint]);
+  await runInGuestOrFail(prefix, guest, ['sh', '-c', `echo 'hosts: files' >/etc/nsswitch.conf; echo '${KNFSD_VSERVER.ip} knfsd-vs' >>/etc/hosts`]);
+}
+
+/** Runs the start (or stop) steps on a server guest; returns each step's time. A failed step throws, naming it. */
+export async function startVirtualServer(prefix: string, guest: string, steps = startSteps()): Promise<TimedStep[]> {
+  const times: TimedStep[] = [];
+  for (const { step, argv } of steps) {
+    const r: GuestCommandResult = await runInGuest(prefix, guest, argv, 120_000);
+    // e2fsck -p: 1 means errors corrected, which a mount can follow (agent/resources/e2fsck.ts).
+    const ok = r.code === 0 || (argv[0] === 'e2fsck' && r.code === 1);
+    if (!ok) throw new Error(`guest ${guest}, ${step}: ${argv.join(' ')} exited ${r.code}: ${r.output.split('\n').slice(0, 3).join(' | ')}`);
+    times.push({ step, ms: r.ms });
+  }
+  return times;
+}
+
+/** The guest's kernel messages about NFSv4 grace and client tracking, each with its kernel timestamp (s). */
+export async function graceMessages(prefix: string, guest: string): Promise<string[]> {
+  const r = await runInGuest(prefix, guest, ['sh', '-c', 'dmesg | grep -i -E "nfsd|grace|reclaim" | tail -n 30']);
+  return r.output.split('\n').filter(Boolean);
+}
+
+/** One move of the virtual server, as the kernel client saw it and as the new server's kernel reported its grace. */
+export interface KnfsdMove {
+  /** The steps run on the old server (failback: its stop) and on the new one (its start), each timed. */
+  stopped: TimedStep[];
+  started: TimedStep[];
+  /** From the old server's power-off (takeover) or the first stop step (failback) to the new server's last step. */
+  moveMs: number;
+  /** The kernel client's operations during the move, and its longest stall (from the move's start). */
+  client: WorkloadReport;
+  /** The new server's kernel: `NFSD: ...` lines about tracking and grace. */
+  kernel: string[];
+  /** Grace ended at the last client's RECLAIM_COMPLETE (the kernel says so), and how long after it began. */
+  graceEndedEarly: boolean;
+  graceMs: number | null;
+}
+
+export interface KnfsdTrial {
+  takeover: KnfsdMove;
+  failback: KnfsdMove;
+  /** The whole run of the client's workload, judged: failed operations, fsync'ed writes lost, locks. */
+  verdict: KernelClientTrial;
+}
+
+/** The kernel's grace: `[  16.674652] NFSD: starting 10-second grace period` … `all clients done reclaiming, ending`. */
+export function graceOf(kernel: readonly string[]): { graceEndedEarly: boolean; graceMs: number | null } {
+  const at = (re: RegExp) => {
+    const line = [...kernel].reverse().find((l) => re.test(l));
+    const t = line ? /^\[\s*([\d.]+)\]/.exec(line)?.[1] : undefined;
+    return t === undefined ? null : Number(t);
+  };
+  const began = at(/starting \d+-second grace period/);
+  const ended = at(/all clients done reclaiming, ending NFSv4 grace period/);
+  return { graceEndedEarly: ended !== null, graceMs: began !== null && ended !== null ? Math.round((ended - began) * 1000) : null };
+}
+
+/**
+ * A takeover and a failback of the knfsd virtual server under a working kernel NFSv4.1 client: server A serves,
+ * A is powered off and B takes over at once (detection and fencing are the agent's, and are measured elsewhere:
+ * this is the server side of the move), then A boots again and B hands the virtual server back. The lab must be up
+ * (its net A carries the guests); every guest started here is stopped by the lab's `down`.
+ */
+export async function knfsdTrial(prefix: string, leaseSeconds = 10, log: (line: string) => void = () => {}): Promise<KnfsdTrial> {
+  const disk = await makeSharedDisk(prefix);
+  const [a, b] = await Promise.all([bootServerGuest(prefix, disk, leaseSeconds), bootServerGuest(prefix, disk, leaseSeconds)]);
+  for (const g of [a, b]) await prepareServer(prefix, g.name);
+  const first = await startVirtualServer(prefix, a.name);
+  log(`${a.name} serves ${KNFSD_VSERVER.ip}:${KNFSD_VSERVER.mountPoint} (start ${sum(first)} ms)`);
+  const client = await KernelClient.boot(prefix, 'neta', '4.1', { server: KNFSD_VSERVER.ip, export: KNFSD_VSERVER.mountPoint });
+  await client.begin();
+
+  const move = async (from: Guest, to: Guest, powerOff: boolean): Promise<KnfsdMove> => {
+    const mark = client.mark();
+    const began = performance.now();
+    const stopped = powerOff ? (await stopGuest(prefix, from.name), []) : await startVirtualServer(prefix, from.name, stopSteps());
+    const started = await startVirtualServer(prefix, to.name);
+    const moveMs = Math.round(performance.now() - began);
+    for (let i = 0; i < 2; i++) await client.everyLoopAnswered(client.mark(), 120_000);
+    const kernel = await graceMessages(prefix, to.name);
+    return { stopped, started, moveMs, client: client.phase(mark), kernel, ...graceOf(kernel) };
+  };
+  const takeover = await move(a, b, true);
+  log(`takeover: moved in ${takeover.moveMs} ms, client's longest stall ${takeover.client.longestStallMs} ms, grace ${takeover.graceEndedEarly ? `ended after ${takeover.graceMs} ms` : 'ran its length'}`);
+  const returned = await bootServerGuest(prefix, disk, leaseSeconds);
+  await prepareServer(prefix, returned.name);
+  const failback = await move(b, returned, false);
+  log(`failback: moved in ${failback.moveMs} ms, client's longest stall ${failback.client.longestStallMs} ms, grace ${failback.graceEndedEarly ? `ended after ${failback.graceMs} ms` : 'ran its length'}`);
+  const verdict = await client.end();
+  await client.shutdown();
+  for (const g of [b, returned]) await stopGuest(prefix, g.name);
+  return { takeover, failback, verdict };
+}
+
+const sum = (steps: TimedStep[]) => Math.round(steps.reduce((t, s) => t + s.ms, 0));
