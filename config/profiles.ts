@@ -33,6 +33,8 @@ export const profileCommands: Readonly<Record<NfsProfile, CommandTable>> = {
   knfsd: {
     exportAdd: ['exportfs', '-o', '{options}', '{clients}:{path}'],
     exportRemove: ['exportfs', '-u', '{clients}:{path}'],
+    // The NFSv4 client tracker, in the foreground (the agent runs it as a daemon), its records on the group's disk.
+    clientTracker: ['nfsdcld', '-F', '-s', '{stateDir}'],
     serverStart: ['rpc.nfsd', '8'],
     serverStop: ['rpc.nfsd', '0'],
     notify: ['sm-notify', '-f', '-v', '{ip}'],
@@ -56,6 +58,7 @@ export const commandPlaceholders: Readonly<Record<string, readonly string[]>> = 
   reloadExports: ['pid'],
   exportAdd: ['options', 'clients', 'path'],
   exportRemove: ['options', 'clients', 'path'],
+  clientTracker: ['stateDir'],
   serverStart: [],
   serverStop: [],
   notify: ['address', 'ip'],

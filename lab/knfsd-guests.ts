@@ -42,6 +42,11 @@ const fill = (name: string, values: Record<string, string>) => fillTemplate(defa
 const DISK = { device: KNFSD_VSERVER.device, mountPoint: KNFSD_VSERVER.mountPoint, fsType: KNFSD_VSERVER.fsType };
 const EXPORT = { options: knfsdExportOptions({ access: 'rw', squash: 'none' }), clients: '*', path: KNFSD_VSERVER.mountPoint };
 
+/** A guest command that waits (up to 10 s) until nfsdcld has a descriptor open whose link contains `what`. */
+function waitTrackerFd(what: string): string[] {
+  return ['sh', '-c', `for i in $(seq 200); do ls -l /proc/$(pidof nfsdcld)/fd 2>/dev/null | grep -q '${what}' && exit 0; usleep 50000; done; exit 1`];
+}
+
 /** The profile's command lines for starting the virtual server, in the agent's order, filled in as the agent fills them. */
 export function startSteps(): Array<{ step: string; argv: string[] }> {
   const v = KNFSD_VSERVER;
@@ -51,13 +56,13 @@ export function startSteps(): Array<{ step: string; argv: string[] }> {
     { step: 'journal replay', argv: fill('journalReplay', disk) },
     { step: 'fsck', argv: fill('fsck', disk) },
     { step: 'mount', argv: fill('mount', disk) },
-    // Not a profile command yet: the NFSv4 client tracker with its database on the group's disk.
+    // The tracker as the agent runs it (knfsd-tracker.ts): a daemon in the background, watching for the kernel's
+    // pipe before the server starts, and holding it once the server uses it.
     { step: 'tracker dir', argv: ['mkdir', '-p', TRACKER_DIR] },
-    { step: 'client tracker', argv: ['nfsdcld', '-s', TRACKER_DIR] },
-    // nfsdcld forks before it opens its database and starts watching for the kernel's pipe; a kernel server started
-    // before that waits 1 s for it and then tracks no client at all. Ready once it holds its inotify watch.
-    { step: 'tracker ready', argv: ['sh', '-c', 'for i in $(seq 200); do ls -l /proc/$(pidof nfsdcld)/fd 2>/dev/null | grep -q inotify && exit 0; usleep 50000; done; exit 1'] },
+    { step: 'client tracker', argv: ['sh', '-c', '"$@" >/dev/null 2>&1 &', 'tracker', ...fill('clientTracker', { stateDir: TRACKER_DIR })] },
+    { step: 'tracker ready', argv: waitTrackerFd('inotify') },
     { step: 'server', argv: fill('serverStart', {}) },
+    { step: 'tracker in use', argv: waitTrackerFd('rpc_pipefs/nfsd/cld') },
     { step: 'export', argv: fill('exportAdd', exp) },
     { step: 'address', argv: fill('addressAdd', v) },
     { step: 'ARP', argv: fill('arpAnnounce', v) },
@@ -71,7 +76,8 @@ export function stopSteps(): Array<{ step: string; argv: string[] }> {
     { step: 'address', argv: fill('addressDel', KNFSD_VSERVER) },
     { step: 'export', argv: fill('exportRemove', EXPORT) },
     { step: 'server', argv: fill('serverStop', {}) },
-    // Not a profile command yet, like the tracker's start: its database must be closed before the disk goes.
+    // As the agent ends it: its database must be closed before the disk goes.
+    { step: 'tracker dir', argv: ['mkdir', '-p', TRACKER_DIR] },
     { step: 'client tracker', argv: ['sh', '-c', 'kill $(pidof nfsdcld) && while pidof nfsdcld >/dev/null; do usleep 20000; done'] },
     { step: 'unmount', argv: fill('umount', DISK) },
   ];

@@ -1,12 +1,16 @@
-// The knfsd profile: the kernel's NFS server, started and stopped with rpc.nfsd, exports added and removed one by
-// one with exportfs, and NSM reboot notifications with sm-notify (NFSv3 clients reclaim their locks on them).
-// One kernel server serves every group this node holds, so it stops only with the last of them.
+// The knfsd profile: the kernel's NFS server, started and stopped with rpc.nfsd, its NFSv4 client records kept by
+// nfsdcld on the group's disk (knfsd-tracker.ts), exports added and removed one by one with exportfs, and NSM
+// reboot notifications with sm-notify (NFSv3 clients reclaim their locks on them). One kernel server serves every
+// group this node holds, so it stops only with the last of them; and it has one tracker, the first group's: the
+// NFSv4 clients of a second group served beside it (a takeover in a pair where both nodes serve) find no records
+// after the move and cannot reclaim, which the start of that group says in the log.
 import { readFile } from 'node:fs/promises';
 import { addressOf } from '../../config/ipv4.ts';
 import type { ExportConfig } from '../../config/schema.ts';
 import type { GroupId } from '../core/types.ts';
 import { commandFailed, commandSucceeded } from '../exec/templates.ts';
 import { COMMAND_TIMEOUT_MS, commandArgv, groupConfig, runOrFail, type ResourceContext } from './context.ts';
+import { ClientTracker } from './knfsd-tracker.ts';
 import type { NfsProfile, ServerHealth } from './nfs-profile.ts';
 
 /** exportfs -o options of one export: sync, because a reply must not promise data a failover would lose. */
@@ -21,21 +25,50 @@ function exportValues(exp: ExportConfig): Record<string, string> {
 export class KnfsdProfile implements NfsProfile {
   /** Groups whose NFS server resource is started on this node. */
   private readonly serving = new Set<GroupId>();
-
-  constructor(private readonly ctx: ResourceContext) {}
+  /** The group whose client records the kernel server's tracker keeps, while one runs. */
+  private trackerOf: GroupId | null = null;
+  constructor(private readonly ctx: ResourceContext, private readonly tracker: ClientTracker) {}
 
   async startServer(group: GroupId): Promise<void> {
-    await runOrFail(this.ctx, commandArgv(this.ctx, 'serverStart', {}), COMMAND_TIMEOUT_MS.nfsAdmin);
+    const first = this.serving.size === 0;
+    if (first) {
+      await this.tracker.start(group);
+      this.trackerOf = group;
+    } else {
+      this.ctx.log('warn', `group ${group} is served by the kernel NFS server of group ${[...this.serving].join(', ')}, whose client tracker knows only that group's NFSv4 clients: group ${group}'s cannot reclaim their opens and locks`, { event: 'resource', group });
+    }
+    const started = await this.ctx.runner.run(commandArgv(this.ctx, 'serverStart', {}), { timeoutMs: COMMAND_TIMEOUT_MS.nfsAdmin });
+    try {
+      if (!commandSucceeded(started)) throw new Error(commandFailed(started));
+      if (first) await this.tracker.confirmInUse(group);
+    } catch (err) {
+      if (first) await this.stopKernelServer(group);
+      throw err;
+    }
     this.serving.add(group);
   }
 
   async stopServer(group: GroupId): Promise<void> {
     this.serving.delete(group);
     if (this.serving.size > 0) {
-      this.ctx.log('info', `kernel NFS server left running for group ${[...this.serving].join(', ')}`, { event: 'resource', group });
+      if (this.trackerOf === group) {
+        // Its records are on the disk that leaves with the group: the server goes on without a tracker.
+        await this.tracker.stop(group);
+        this.trackerOf = null;
+        this.ctx.log('warn', `kernel NFS server left running for group ${[...this.serving].join(', ')} without an NFSv4 client tracker (it was group ${group}'s): their clients cannot reclaim after the next move`, { event: 'resource', group });
+      } else {
+        this.ctx.log('info', `kernel NFS server left running for group ${[...this.serving].join(', ')}`, { event: 'resource', group });
+      }
       return;
     }
+    await this.stopKernelServer(group);
+  }
+
+  /** rpc.nfsd 0, then the tracker (it closes its database before the group's disk is unmounted). */
+  private async stopKernelServer(group: GroupId): Promise<void> {
     await runOrFail(this.ctx, commandArgv(this.ctx, 'serverStop', {}), COMMAND_TIMEOUT_MS.nfsAdmin);
+    await this.tracker.stop(this.trackerOf ?? group);
+    this.trackerOf = null;
   }
 
   /**

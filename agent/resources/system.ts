@@ -12,6 +12,7 @@ import { inspectGroup, type GroupState } from './group-state.ts';
 import { ClientConnections } from './nfs-clients.ts';
 import { GaneshaProfile } from './ganesha.ts';
 import { KnfsdProfile } from './knfsd.ts';
+import { ClientTracker } from './knfsd-tracker.ts';
 import type { NfsProfile } from './nfs-profile.ts';
 import type { SystemRun } from './nsm.ts';
 import type { PacketSender } from '../net/ipv4-packet.ts';
@@ -27,6 +28,8 @@ export interface SystemResourcesOptions {
   openTickleSender?: () => PacketSender;
   /** Tests only: where rpcbind's socket and rpc.statd's pid file are looked for, instead of /run. */
   systemRun?: SystemRun;
+  /** Tests only: the file a knfsd client tracker holds open once the kernel server uses it, instead of its rpc_pipefs pipe. */
+  trackerPipe?: string;
 }
 
 export interface ResourceHealth {
@@ -49,7 +52,7 @@ export class SystemResources implements ResourceDriver {
 
   constructor(opts: SystemResourcesOptions) {
     this.ctx = { view: opts.view, runner: opts.runner, log: opts.log, runDir: opts.runDir };
-    this.nfs = opts.view.pair.nfs.profile === 'ganesha' ? new GaneshaProfile(this.ctx, opts.systemRun) : new KnfsdProfile(this.ctx);
+    this.nfs = opts.view.pair.nfs.profile === 'ganesha' ? new GaneshaProfile(this.ctx, opts.systemRun) : new KnfsdProfile(this.ctx, new ClientTracker(this.ctx, '/proc', opts.trackerPipe));
     this.arp = new ArpAnnouncer(this.ctx);
     this.clients = new ClientConnections(this.ctx, opts.openTickleSender);
     const nothing: Action = async () => {};

@@ -181,7 +181,7 @@ step('§2 install: npm pack, unpacked, scripts/ensure-deps and scripts/install i
     // `sysctl --system` with the installed 90-hanfs.conf: net.* settings are the network namespace's own.
     await sh(['ip', 'netns', 'exec', nsName(prefix, server), 'sysctl', '-q', '-p', join(work, 'etc/sysctl.d/90-hanfs.conf')]);
   }
-  // `systemctl mask nfs-ganesha.service nfs-server.service`: no systemd in a namespace, nothing to mask.
+  // `systemctl mask nfs-ganesha.service nfs-server.service nfsdcld.service`: no systemd in a namespace, nothing to mask.
 });
 
 step('§3 keys: the secret made on nfs-a and copied to nfs-b, a signing key made on each', async () => {
