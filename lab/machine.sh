@@ -68,28 +68,7 @@ power_off() {
   ip -n "$netns" -4 addr flush dev pri 2>/dev/null
   ip -n "$netns" -4 addr flush dev sec 2>/dev/null
   nsenter --net="/run/netns/$netns" ss -K -t -a > /dev/null 2>&1
-  local disks
-  disks=$(mounted_ext4 "$file")
-  fresh_mountns "$netns" "$file" && disks_released "$disks"
-}
-
-# The ext4 file systems mounted in a machine's mount namespace, by device name (loop3).
-mounted_ext4() {
-  nsenter --mount="$1" awk '{ for (i = 1; i <= NF; i++) if ($i == "-") { if ($(i + 1) == "ext4") { n = split($(i + 2), p, "/"); print p[n] } break } }' /proc/self/mountinfo 2>/dev/null | sort -u
-}
-
-# A machine that is off holds no disk. The old mount namespace lets go of its mounts after it is dropped, a moment
-# later; a partner's e2fsck in that moment found the device busy ("Cannot continue, aborting", exit code 8) and the
-# takeover failed. Each file system is mounted while /sys/fs/ext4/DEVICE exists: waited for, 10 s at most (a device
-# still mounted after that is mounted elsewhere too, which the lab's ownership checks report).
-disks_released() {
-  local disk tries
-  for disk in $1; do
-    tries=0
-    while [ -e "/sys/fs/ext4/$disk" ] && [ $tries -lt 1000 ]; do sleep 0.01; tries=$((tries + 1)); done
-    [ -e "/sys/fs/ext4/$disk" ] && echo "machine.sh: /dev/$disk is still mounted after the power-off" >&2
-  done
-  return 0
+  fresh_mountns "$netns" "$file"
 }
 
 case "${1:-}" in
