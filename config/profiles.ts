@@ -18,17 +18,24 @@ export const commonCommands: CommandTable = {
   umount: ['umount', '{mountPoint}'],
 };
 
+/**
+ * NFSv3 lock recovery (agent/resources/nsm.ts), for Ganesha's NFSv3 groups and for every knfsd group: the machine's
+ * rpcbind and rpc.statd when they do not run yet (both background themselves), and the reboot notification from
+ * the group's address with the group's own state directory.
+ */
+const nsmCommands: CommandTable = {
+  rpcbind: ['rpcbind', '-w'],
+  statd: ['rpc.statd', '--no-notify', '-P', '{stateDir}', '-H', '{callout}'],
+  smNotify: ['sm-notify', '-f', '-v', '{ip}', '-P', '{stateDir}'],
+};
+
 export const profileCommands: Readonly<Record<NfsProfile, CommandTable>> = {
   ganesha: {
     start: ['ganesha.nfsd', '-F', '-f', '{configFile}', '-L', '{logFile}', '-p', '{pidFile}'],
     reloadExports: ['kill', '-HUP', '{pid}'],
     // After the group's Ganesha stopped: the connections the kernel still keeps on the group's address.
     forgetConnections: ['ss', '-K', '-t', 'src', '{ip}'],
-    // NFSv3 groups only (agent/resources/nsm.ts): the machine's rpcbind and rpc.statd when they do not run yet (both
-    // background themselves), and the reboot notification from the group's address with its own state directory.
-    rpcbind: ['rpcbind', '-w'],
-    statd: ['rpc.statd', '--no-notify', '-P', '{stateDir}', '-H', '{callout}'],
-    smNotify: ['sm-notify', '-f', '-v', '{ip}', '-P', '{stateDir}'],
+    ...nsmCommands,
   },
   knfsd: {
     exportAdd: ['exportfs', '-o', '{options}', '{clients}:{path}'],
@@ -37,7 +44,7 @@ export const profileCommands: Readonly<Record<NfsProfile, CommandTable>> = {
     clientTracker: ['nfsdcld', '-F', '-s', '{stateDir}'],
     serverStart: ['rpc.nfsd', '8'],
     serverStop: ['rpc.nfsd', '0'],
-    notify: ['sm-notify', '-f', '-v', '{ip}'],
+    ...nsmCommands,
   },
 };
 
@@ -61,7 +68,6 @@ export const commandPlaceholders: Readonly<Record<string, readonly string[]>> = 
   clientTracker: ['stateDir'],
   serverStart: [],
   serverStop: [],
-  notify: ['address', 'ip'],
   forgetConnections: ['address', 'ip'],
   rpcbind: [],
   statd: ['stateDir', 'callout'],

@@ -1,17 +1,19 @@
 // The knfsd profile: the kernel's NFS server, started and stopped with rpc.nfsd, its NFSv4 client records kept by
-// nfsdcld on the group's disk (knfsd-tracker.ts), exports added and removed one by one with exportfs, and NSM
-// reboot notifications with sm-notify (NFSv3 clients reclaim their locks on them). One kernel server serves every
+// nfsdcld on the group's disk (knfsd-tracker.ts), exports added and removed one by one with exportfs, and NFSv3
+// lock recovery as Ganesha's NFSv3 groups have it (nsm.ts): the kernel's lockd asks the machine's rpc.statd, whose
+// callout copies each client's record onto the group's disk, and after a move sm-notify tells them from the group's
+// address, with the group's state number raised, to reclaim their locks. One kernel server serves every
 // group this node holds, so it stops only with the last of them; and it has one tracker, the first group's: the
 // NFSv4 clients of a second group served beside it (a takeover in a pair where both nodes serve) find no records
 // after the move and cannot reclaim, which the start of that group says in the log.
 import { readFile } from 'node:fs/promises';
-import { addressOf } from '../../config/ipv4.ts';
 import type { ExportConfig } from '../../config/schema.ts';
 import type { GroupId } from '../core/types.ts';
 import { commandFailed, commandSucceeded } from '../exec/templates.ts';
 import { COMMAND_TIMEOUT_MS, commandArgv, groupConfig, runOrFail, type ResourceContext } from './context.ts';
 import { ClientTracker } from './knfsd-tracker.ts';
 import type { NfsProfile, ServerHealth } from './nfs-profile.ts';
+import { NsmSupport } from './nsm.ts';
 
 /** exportfs -o options of one export: sync, because a reply must not promise data a failover would lose. */
 export function knfsdExportOptions(exp: Pick<ExportConfig, 'access' | 'squash'>): string {
@@ -27,9 +29,15 @@ export class KnfsdProfile implements NfsProfile {
   private readonly serving = new Set<GroupId>();
   /** The group whose client records the kernel server's tracker keeps, while one runs. */
   private trackerOf: GroupId | null = null;
-  constructor(private readonly ctx: ResourceContext, private readonly tracker: ClientTracker) {}
+  constructor(
+    private readonly ctx: ResourceContext,
+    private readonly tracker: ClientTracker,
+    private readonly nsm: NsmSupport,
+  ) {}
 
   async startServer(group: GroupId): Promise<void> {
+    // rpcbind before the server (rpc.nfsd registers NFSv3 and lockd with it), statd before any NFSv3 lock.
+    await this.nsm.prepare(group);
     const first = this.serving.size === 0;
     if (first) {
       await this.tracker.start(group);
@@ -50,6 +58,7 @@ export class KnfsdProfile implements NfsProfile {
 
   async stopServer(group: GroupId): Promise<void> {
     this.serving.delete(group);
+    await this.nsm.release(group);
     if (this.serving.size > 0) {
       if (this.trackerOf === group) {
         // Its records are on the disk that leaves with the group: the server goes on without a tracker.
@@ -94,13 +103,12 @@ export class KnfsdProfile implements NfsProfile {
   }
 
   async notifyClients(group: GroupId): Promise<void> {
-    // sm-notify -v takes the address to send from, without a prefix length.
-    const ip = addressOf(groupConfig(this.ctx, group).primary.address);
-    await runOrFail(this.ctx, commandArgv(this.ctx, 'notify', { address: ip, ip }), COMMAND_TIMEOUT_MS.nfsAdmin);
+    await this.nsm.notify(group);
   }
 
-  /** sm-notify keeps no state of its own here: the kernel server's /var/lib/nfs is the machine's. */
-  async stopNotifying(): Promise<void> {}
+  async stopNotifying(group: GroupId): Promise<void> {
+    await this.nsm.endNotifiers(group);
+  }
 
   /** The kernel server runs while it has threads (/proc/fs/nfsd/threads, 0 when stopped, absent without nfsd). */
   async serverState(): Promise<{ running: boolean; problem: string | null }> {

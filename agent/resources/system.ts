@@ -14,7 +14,7 @@ import { GaneshaProfile } from './ganesha.ts';
 import { KnfsdProfile } from './knfsd.ts';
 import { ClientTracker } from './knfsd-tracker.ts';
 import type { NfsProfile } from './nfs-profile.ts';
-import type { SystemRun } from './nsm.ts';
+import { NsmSupport, type SystemRun } from './nsm.ts';
 import type { PacketSender } from '../net/ipv4-packet.ts';
 import { addServiceAddress, removeServiceAddress } from './service-ip.ts';
 
@@ -52,7 +52,7 @@ export class SystemResources implements ResourceDriver {
 
   constructor(opts: SystemResourcesOptions) {
     this.ctx = { view: opts.view, runner: opts.runner, log: opts.log, runDir: opts.runDir };
-    this.nfs = opts.view.pair.nfs.profile === 'ganesha' ? new GaneshaProfile(this.ctx, opts.systemRun) : new KnfsdProfile(this.ctx, new ClientTracker(this.ctx, '/proc', opts.trackerPipe));
+    this.nfs = opts.view.pair.nfs.profile === 'ganesha' ? new GaneshaProfile(this.ctx, opts.systemRun) : new KnfsdProfile(this.ctx, new ClientTracker(this.ctx, '/proc', opts.trackerPipe), new NsmSupport(this.ctx, opts.systemRun));
     this.arp = new ArpAnnouncer(this.ctx);
     this.clients = new ClientConnections(this.ctx, opts.openTickleSender);
     const nothing: Action = async () => {};

@@ -37,10 +37,23 @@ export class RpcConnection {
     socket.on('close', () => this.fail('closed'));
   }
 
-  /** Connects, or fails with ConnectionLost within timeoutMs (a SYN to an address nobody holds gets no answer). */
-  static open(host: string, port: number, auth: AuthSys, timeoutMs: number): Promise<RpcConnection> {
+  /**
+   * Connects, or fails with ConnectionLost within timeoutMs (a SYN to an address nobody holds gets no answer). With
+   * `reservedPort`, from a port of 600–1023 picked at random, another one while the one picked is taken.
+   */
+  static async open(host: string, port: number, auth: AuthSys, timeoutMs: number, reservedPort = false): Promise<RpcConnection> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await RpcConnection.openFrom(host, port, auth, timeoutMs, reservedPort ? 600 + Math.floor(Math.random() * 424) : undefined);
+      } catch (err) {
+        if (!(err instanceof ConnectionLost && err.reason === 'EADDRINUSE' && attempt < 20)) throw err;
+      }
+    }
+  }
+
+  private static openFrom(host: string, port: number, auth: AuthSys, timeoutMs: number, localPort: number | undefined): Promise<RpcConnection> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host, port, noDelay: true });
+      const socket = connect({ host, port, noDelay: true, ...(localPort === undefined ? {} : { localPort }) });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new ConnectionLost(`connect timed out after ${timeoutMs} ms`));

@@ -19,9 +19,9 @@ const LOCK_PROBE = new URL('./lock-probe.ts', import.meta.url).pathname;
  * A second party asks server1's service address whether each file under `exportPath` is write-locked by somebody
  * else (lab/swarm/lock-probe.ts: LOCKT, asked again while the server is in grace), from client1's network namespace.
  */
-export async function probeLocks(prefix: string, exportPath: string, files: string[], timeoutMs = 20_000): Promise<Record<string, ProbeAnswer>> {
+export async function probeLocks(prefix: string, exportPath: string, files: string[], timeoutMs = 20_000, server = '198.51.100.11'): Promise<Record<string, ProbeAnswer>> {
   const out = await sh(['nsenter', `--net=/run/netns/${nsName(prefix, 'client1')}`, process.execPath, '--import', 'tsx', LOCK_PROBE,
-    '--server', '198.51.100.11', '--export', exportPath, '--timeout-ms', String(timeoutMs), ...files], { timeoutMs: timeoutMs + 30_000 });
+    '--server', server, '--export', exportPath, '--timeout-ms', String(timeoutMs), ...files], { timeoutMs: timeoutMs + 30_000 });
   return JSON.parse(out) as Record<string, ProbeAnswer>;
 }
 

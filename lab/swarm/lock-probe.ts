@@ -24,7 +24,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const RETRY = new Set<number>([NFS4ERR.GRACE, NFS4ERR.DELAY]);
 
 export async function probeLocks(server: string, exportPath: string, files: string[], timeoutMs: number, port = 2049): Promise<Record<string, ProbeAnswer>> {
-  const client = new Nfs4Client({ host: server, port, ownerId: `hanfs-lock-probe-${process.pid}-${Date.now()}`, callTimeoutMs: 2000, connectTimeoutMs: 1000 });
+  const client = new Nfs4Client({ host: server, port, ownerId: `hanfs-lock-probe-${process.pid}-${Date.now()}`, callTimeoutMs: 2000, connectTimeoutMs: 1000, reservedPort: true });
   const deadline = Date.now() + timeoutMs;
   const out: Record<string, ProbeAnswer> = {};
   const owner = () => ({ clientid: client.clientid, owner: Buffer.from(`lockt:${client.opts.ownerId}`) });

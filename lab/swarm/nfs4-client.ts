@@ -16,6 +16,11 @@ export interface ClientOptions {
   ownerId: string;
   callTimeoutMs: number;
   connectTimeoutMs: number;
+  /**
+   * Connect from a reserved port (below 1024), as Linux's client does: the kernel NFS server refuses requests from
+   * other ports on an export without `insecure` (NFS4ERR_PERM). Needs root.
+   */
+  reservedPort?: boolean;
 }
 
 /** Errors that say the server no longer knows this session or client: it rebooted (or the virtual server moved). */
@@ -53,7 +58,7 @@ export class Nfs4Client {
   /** A connection, opened if there is none (or the last one failed). */
   async connect(): Promise<void> {
     if (this.connected) return;
-    this.conn = await RpcConnection.open(this.opts.host, this.opts.port, this.auth, this.opts.connectTimeoutMs);
+    this.conn = await RpcConnection.open(this.opts.host, this.opts.port, this.auth, this.opts.connectTimeoutMs, this.opts.reservedPort ?? false);
   }
 
   disconnect(): void {

@@ -39,4 +39,14 @@ test('an NFSv3 group whose address has no name: what sm-notify would do, and wha
   ]);
 });
 
+test('with the knfsd profile every group is notified, so every service address needs a name', async () => {
+  const raw = parse(readFileSync(new URL('../../config/examples/knfsd-pair.yaml', import.meta.url), 'utf8'));
+  const parsed = parseConfig(stringify(raw), 'knfsd-pair.yaml');
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+  const problems = await serviceNameProblems(parsed.config, async () => {
+    throw Object.assign(new Error('getnameinfo ENOTFOUND'), { code: 'ENOTFOUND' });
+  });
+  assert.equal(problems.map((p) => p.split(':')[0]), ['nodes.alpha.primary.address', 'nodes.beta.primary.address']);
+});
+
 test.run();

@@ -37,12 +37,15 @@ function driver(answer?: (argv: string[]) => Answer, tracker: 'used' | 'never' =
     profile: 'knfsd', exportsYaml: exportsYaml(join(dir, 'srv')), mountPoint: join(dir, 'srv'),
     commands: { clientTracker: [process.execPath, FAKE_TRACKER, '{stateDir}', pipe, ...(tracker === 'never' ? ['never'] : [])] },
   });
-  const resources = new SystemResources({ view, runner, log, runDir: join(dir, 'run'), trackerPipe: pipe });
+  const systemRun = { dir: join(dir, 'system-run'), proc: '/proc' };
+  const resources = new SystemResources({ view, runner, log, runDir: join(dir, 'run'), trackerPipe: pipe, systemRun });
   const trackerPid = () => {
     const file = join(dir, 'run', 'server1', 'nfsdcld.pid');
     return existsSync(file) ? Number(readFileSync(file, 'utf8')) : null;
   };
-  return { runner, resources, lines, dir, trackerPid };
+  /** The kernel server's commands, without the machine's rpcbind and rpc.statd that NSM starts before them. */
+  const serverLines = () => runner.lines().filter((l) => !/^rpcbind |statd/.test(l));
+  return { runner, resources, lines, dir, trackerPid, serverLines };
 }
 
 test('export options from access and squash, always sync and no_subtree_check', () => {
@@ -72,49 +75,52 @@ test('exports stop: an export that is not there counts as stopped; any other fai
   });
 });
 
-test('nfs_server: the client tracker on the group\'s disk, then rpc.nfsd 8; at stop rpc.nfsd 0, then the tracker', async () => {
-  const { runner, resources, dir, trackerPid } = driver();
+test('nfs_server: rpcbind and statd (NSM), the client tracker on the group\'s disk, then rpc.nfsd 8; at stop rpc.nfsd 0, then the tracker', async () => {
+  const { runner, resources, dir, trackerPid, serverLines } = driver();
   assert.equal(await resources.run('server1', 'nfs_server', 'nfs_server', 'start'), { ok: true });
   const pid = trackerPid();
   assert.ok(pid !== null && processAlive(pid), 'the tracker runs');
   assert.ok(existsSync(join(dir, 'srv', '.hanfs', 'nfsdcld')), 'its records go to the group\'s first disk');
-  assert.equal(runner.lines(), ['rpc.nfsd 8']);
+  assert.ok(existsSync(join(dir, 'srv', '.hanfs', 'nsm', 'sm')), 'and so do its NFSv3 clients\' NSM records');
+  const callout = join(dir, 'run', 'statd-callout');
+  assert.equal(runner.lines(), ['rpcbind -w', `${callout} check`, `rpc.statd --no-notify -P ${join(dir, 'run', 'statd')} -H ${callout}`, 'rpc.nfsd 8']);
   assert.equal(resources.monitor(), [], 'the kernel server has no process to watch');
   assert.equal(await resources.run('server1', 'nfs_server', 'nfs_server', 'stop'), { ok: true });
-  assert.equal(runner.lines(), ['rpc.nfsd 8', 'rpc.nfsd 0']);
+  assert.equal(serverLines(), ['rpc.nfsd 8', 'rpc.nfsd 0']);
+  assert.not.ok(existsSync(join(dir, 'run', 'server1', 'nsm-dir')), 'new locks are no longer copied to the group\'s disk');
   assert.not.ok(processAlive(pid), 'the tracker ended with the server');
   assert.is(trackerPid(), null);
 });
 
 test('nfs_server: a kernel server that does not use the tracker is stopped again, and the start fails', async () => {
-  const { runner, resources, trackerPid } = driver(undefined, 'never');
+  const { serverLines, resources, trackerPid } = driver(undefined, 'never');
   const result = await resources.run('server1', 'nfs_server', 'nfs_server', 'start');
   assert.is(result.ok, false);
   assert.match(result.error ?? '', /tracks its clients some other way/);
-  assert.equal(runner.lines(), ['rpc.nfsd 8', 'rpc.nfsd 0']);
+  assert.equal(serverLines(), ['rpc.nfsd 8', 'rpc.nfsd 0']);
   assert.is(trackerPid(), null);
 });
 
 test('nfs_server: a second group rides on the first one\'s kernel server, told that its clients cannot reclaim', async () => {
-  const { runner, resources, lines, trackerPid } = driver();
+  const { serverLines, resources, lines, trackerPid } = driver();
   await resources.run('server1', 'nfs_server', 'nfs_server', 'start');
   const pid = trackerPid()!;
   await resources.run('server2', 'nfs_server', 'nfs_server', 'start');
   assert.ok(lines.some((l) => l.level === 'warn' && /group server2's cannot reclaim/.test(l.message)));
   await resources.run('server2', 'nfs_server', 'nfs_server', 'stop');
-  assert.equal(runner.lines(), ['rpc.nfsd 8', 'rpc.nfsd 8']);
+  assert.equal(serverLines(), ['rpc.nfsd 8', 'rpc.nfsd 8']);
   assert.ok(lines.some((l) => l.message === 'kernel NFS server left running for group server1'));
   assert.ok(processAlive(pid), 'the first group\'s tracker goes on');
   await resources.run('server1', 'nfs_server', 'nfs_server', 'stop');
-  assert.equal(runner.lines().at(-1), 'rpc.nfsd 0');
+  assert.equal(serverLines().at(-1), 'rpc.nfsd 0');
   assert.not.ok(processAlive(pid));
 });
 
-test('nsm_notify: sm-notify from the group service address; nothing at stop', async () => {
-  const { runner, resources } = driver();
-  assert.equal(await resources.run('server2', 'nsm_notify', 'nsm_notify', 'start'), { ok: true });
-  assert.equal(await resources.run('server2', 'nsm_notify', 'nsm_notify', 'stop'), { ok: true });
-  assert.equal(runner.lines(), ['sm-notify -f -v 203.0.113.12']);
+test('nsm_notify: sm-notify from the group\'s service address with the group\'s NSM directory; nothing at stop while none retries', async () => {
+  const { runner, resources, dir } = driver();
+  assert.equal(await resources.run('server1', 'nsm_notify', 'nsm_notify', 'start'), { ok: true });
+  assert.equal(await resources.run('server1', 'nsm_notify', 'nsm_notify', 'stop'), { ok: true });
+  assert.equal(runner.lines(), [`sm-notify -f -v 198.51.100.11 -P ${join(dir, 'srv', '.hanfs', 'nsm')}`]);
 });
 
 test.run();
