@@ -9,37 +9,13 @@
 #   ttyS0  console: the kernel's messages and ours (the host's console.log)
 #   ttyS1  results: `ready ...`, `done ID rc=N`, `out ID LINE` (the command's output, up to 40 lines)
 #   ttyS2  control: `run ID WORDS...`, `poweroff`
-/bin/busybox --install -s /bin
-export PATH=/bin:/sbin:/usr/sbin:/usr/bin
-
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs dev /dev
-mkdir -p /tmp /run /var/run /var/lib/nfs/rpc_pipefs /var/lib/nfs/sm /var/lib/nfs/sm.bak /srv
+. /lib/hanfs-boot.sh order-server
+for _ in $(seq 100); do [ -e /dev/vda ] && break; usleep 100000; done
+[ -e /dev/vda ] || fail "no shared disk /dev/vda"
+mkdir -p /var/lib/nfs/rpc_pipefs /srv
 : >/var/lib/nfs/etab
 : >/var/lib/nfs/rmtab
 : >/etc/exports
-
-stty -F /dev/ttyS1 raw -echo
-stty -F /dev/ttyS2 -echo
-exec 5>/dev/ttyS1 6</dev/ttyS2
-
-say() { echo "$*" >&5; echo "hanfs-guest: $*" >/dev/console; }
-fail() {
-  say "failed $*"
-  poweroff -f
-}
-
-for m in $(cat /lib/modules/order-server); do
-  insmod "/lib/modules/$m.ko" || fail "insmod $m"
-done
-
-for _ in $(seq 100); do [ -e /sys/class/net/eth0 ] && [ -e /dev/vda ] && break; usleep 100000; done
-[ -e /sys/class/net/eth0 ] || fail "no eth0"
-[ -e /dev/vda ] || fail "no shared disk /dev/vda"
-ip link set lo up
-ip addr add "$hanfs_addr" dev eth0 || fail "address $hanfs_addr"
-ip link set eth0 up
 
 mount -t nfsd nfsd /proc/fs/nfsd || fail "mount nfsd"
 mount -t rpc_pipefs rpc_pipefs /var/lib/nfs/rpc_pipefs || fail "mount rpc_pipefs"

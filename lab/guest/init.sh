@@ -7,23 +7,7 @@
 #   ttyS0  console: the kernel's messages and ours (the host's console.log)
 #   ttyS1  results: one line per operation, `op=write file=w12 ok=1 startMs=... durMs=...`, and replies
 #   ttyS2  control: the host writes `start`, `stop`, `verify`, `clean`, `poweroff`, one a line
-/bin/busybox --install -s /bin
-export PATH=/bin:/sbin
-
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs dev /dev
-mkdir -p /tmp /mnt /run /var/run /var/lib/nfs/sm /var/lib/nfs/sm.bak
-
-stty -F /dev/ttyS1 raw -echo
-stty -F /dev/ttyS2 -echo
-exec 5>/dev/ttyS1 6</dev/ttyS2
-
-say() { echo "$*" >&5; echo "hanfs-guest: $*" >/dev/console; }
-fail() {
-  say "failed $*"
-  poweroff -f
-}
+. /lib/hanfs-boot.sh order
 
 # Wall-clock milliseconds in T, without a fork (busybox ash has EPOCHREALTIME, "s.uuuuuu").
 now() {
@@ -43,16 +27,6 @@ pace() {
   _rest=$(($1 + $2 - T))
   [ "$_rest" -gt 0 ] && usleep $((_rest * 1000))
 }
-
-for m in $(cat /lib/modules/order); do
-  insmod "/lib/modules/$m.ko" || fail "insmod $m"
-done
-
-for _ in $(seq 100); do [ -e /sys/class/net/eth0 ] && break; usleep 100000; done
-[ -e /sys/class/net/eth0 ] || fail "no eth0"
-ip link set lo up
-ip addr add "$hanfs_addr" dev eth0 || fail "address $hanfs_addr"
-ip link set eth0 up
 
 if [ "$hanfs_vers" = 3 ]; then
   # NFSv3 locks: the kernel's lockd needs rpc.statd, which registers with rpcbind.

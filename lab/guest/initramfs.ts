@@ -12,7 +12,7 @@ import { guestCacheDir, guestKernel, unpackedPackage } from './kernel.ts';
 import { indexModules, loadOrder, SERVER_MODULES, WANTED_MODULES } from './modules.ts';
 
 const HERE = new URL('.', import.meta.url).pathname;
-const SOURCES = ['init.sh', 'init-server.sh', 'io-helper.c', 'initramfs.ts', 'modules.ts'].map((f) => join(HERE, f));
+const SOURCES = ['boot.sh', 'init.sh', 'init-server.sh', 'io-helper.c', 'initramfs.ts', 'modules.ts'].map((f) => join(HERE, f));
 /** NFSv3 locking in the guest: the kernel's lockd asks rpc.statd, which registers with rpcbind. */
 const DAEMONS = ['/sbin/rpcbind', '/sbin/rpc.statd'];
 /** A server guest's tools from the host: NSM notification and the journal replay before a mount. */
@@ -34,9 +34,16 @@ export async function guestImage(): Promise<GuestImage> {
   const hash = createHash('sha256').update(kernel.release).update(readFileSync(join(serverTools, '.unpacked')));
   for (const f of SOURCES) hash.update(readFileSync(f));
   const initramfs = join(guestCacheDir(), `initramfs-${kernel.release}-${hash.digest('hex').slice(0, 12)}.cpio`);
-  if (!existsSync(initramfs)) await build(kernel.modulesDir, serverTools, initramfs);
+  if (!existsSync(initramfs)) {
+    // Guests booted side by side ask at once: one build, which they all wait for (two would share a stage directory).
+    let building = builds.get(initramfs);
+    if (!building) builds.set(initramfs, building = build(kernel.modulesDir, serverTools, initramfs).finally(() => builds.delete(initramfs)));
+    await building;
+  }
   return { kernel: kernel.vmlinuz, initramfs, release: kernel.release };
 }
+
+const builds = new Map<string, Promise<void>>();
 
 async function build(modulesDir: string, serverTools: string, target: string): Promise<void> {
   const stage = `${target}.stage-${process.pid}`;
@@ -44,6 +51,7 @@ async function build(modulesDir: string, serverTools: string, target: string): P
   try {
     for (const d of ['bin', 'sbin', 'etc', 'proc', 'sys', 'dev', 'tmp', 'mnt', 'run', 'lib/modules']) mkdirSync(join(stage, d), { recursive: true });
     copyFileSync('/bin/busybox', join(stage, 'bin/busybox'));
+    copyFileSync(join(HERE, 'boot.sh'), join(stage, 'lib/hanfs-boot.sh'));
     for (const [script, as] of [['init.sh', 'init'], ['init-server.sh', 'init-server']] as const) {
       copyFileSync(join(HERE, script), join(stage, as));
       chmodSync(join(stage, as), 0o755);
