@@ -1,5 +1,5 @@
-// `npm run bench:knfsd [-- --trials N --lease S]`: the knfsd profile on kernel NFS servers in guests
-// (lab/knfsd-guests.ts), N trials of a takeover and a failback under a kernel NFSv4.1 client, each in fresh guests
+// `npm run bench:knfsd [-- --trials N --lease S --vers 4.1|3]`: the knfsd profile on kernel NFS servers in guests
+// (lab/knfsd-guests.ts), N trials of a takeover and a failback under a kernel NFS client, each in fresh guests
 // on one lab. It reports, per move, the profile's steps on the new server, the kernel's grace (begun → ended at
 // the last RECLAIM_COMPLETE), and the client's longest stall: from the move's start, and from the new server's last
 // step, the part that is the NFS server's and the client's own (detection and fencing are the agent's, measured by
@@ -18,16 +18,20 @@ const positive = (name: string) => (v: string) => {
   return n;
 };
 const o = new Command().name('npm run bench:knfsd --')
-  .description('the knfsd profile on kernel NFS servers in guests: takeovers and failbacks under a kernel NFSv4.1 client')
+  .description('the knfsd profile on kernel NFS servers in guests: takeovers and failbacks under a kernel NFS client')
   .option('--trials <n>', 'trials (each a takeover and a failback)', positive('--trials'), 5)
   .option('--lease <s>', "the kernel servers' NFSv4 lease and grace (s)", positive('--lease'), 10)
+  .option('--vers <v>', "the kernel client's NFS version: 4.1 or 3", (v: string) => {
+    if (v !== '4.1' && v !== '3') throw new InvalidArgumentError('--vers must be 4.1 or 3');
+    return v;
+  }, '4.1')
   .option('--out <dir>', 'where results go', 'bench/results')
-  .parse().opts<{ trials: number; lease: number; out: string }>();
+  .parse().opts<{ trials: number; lease: number; vers: '4.1' | '3'; out: string }>();
 
 const prefix = `hkb${process.pid}`;
 const started = new Date();
 const commit = execFileSync('git', ['describe', '--always', '--dirty'], { encoding: 'utf8' }).trim();
-const command = `npm run bench:knfsd -- --trials ${o.trials} --lease ${o.lease}`;
+const command = `npm run bench:knfsd -- --trials ${o.trials} --lease ${o.lease} --vers ${o.vers}`;
 const trials: KnfsdTrial[] = [];
 const errors: string[] = [];
 let stopping = false;
@@ -45,7 +49,7 @@ try {
   await labUp(prefix, { reintegrate: 'manual', timeoutMs: 60_000 });
   for (let i = 0; i < o.trials && !stopping; i++) {
     try {
-      const t = await knfsdTrial(prefix, o.lease, (line) => console.log(`trial ${i + 1}/${o.trials}: ${line}`));
+      const t = await knfsdTrial(prefix, o.lease, (line) => console.log(`trial ${i + 1}/${o.trials}: ${line}`), o.vers);
       trials.push(t);
       console.log(`trial ${i + 1}/${o.trials}: ${t.verdict.ops} operations, ${t.verdict.failed} failed, ${t.verdict.lost} of ${t.verdict.fsynced} fsync'ed lost, locks ${t.verdict.locks}`);
     } catch (err) {
@@ -77,7 +81,7 @@ const markdown = [
   '',
   `Command: \`${command}\`, at commit \`${commit}\`. ${trials.length} of ${o.trials} trials completed${errors.length ? ` (${errors.join('; ')})` : ''}.`,
   '',
-  `Two kernel NFS server guests (Debian's cloud kernel 6.1, nfs-kernel-server's rpc.nfsd, exportfs, rpc.mountd and nfsdcld) share one disk image; the knfsd profile's command lines move the virtual server from one to the other while a kernel NFSv4.1 client guest writes, fsyncs and reads new files, keeps a file open, streams reads and holds a flock and an fcntl lock. Takeover: the serving guest powered off (QEMU killed), the other starts the virtual server at once (no detection or fencing here). Failback: the first guest booted again, the second stops the virtual server and the first starts it. NFSv4 lease and grace ${o.lease} s. Commands run in guests under TCG emulation, so every step is slower than on a real server.`,
+  `Two kernel NFS server guests (Debian's cloud kernel 6.1, nfs-kernel-server's rpc.nfsd, exportfs, rpc.mountd and nfsdcld) share one disk image; the knfsd profile's command lines move the virtual server from one to the other while a kernel NFSv${o.vers} client guest writes, fsyncs and reads new files, keeps a file open, streams reads and holds a flock and an fcntl lock. Takeover: the serving guest powered off (QEMU killed), the other starts the virtual server at once (no detection or fencing here). Failback: the first guest booted again, the second stops the virtual server and the first starts it. NFSv4 lease and grace ${o.lease} s. Commands run in guests under TCG emulation, so every step is slower than on a real server.`,
   '',
   '| medians [range] | takeover | failback |',
   '| --- | --- | --- |',
@@ -92,6 +96,6 @@ const markdown = [
 ].join('\n');
 mkdirSync(o.out, { recursive: true });
 const base = join(o.out, `knfsd-${started.toISOString().slice(0, 16).replace(':', '')}`);
-writeFileSync(`${base}.json`, `${JSON.stringify({ command, commit, started: started.toISOString(), lease: o.lease, errors, takeover, failback, trials }, null, 2)}\n`);
+writeFileSync(`${base}.json`, `${JSON.stringify({ command, commit, started: started.toISOString(), lease: o.lease, vers: o.vers, errors, takeover, failback, trials }, null, 2)}\n`);
 writeFileSync(`${base}.md`, markdown);
 console.log(`\n${markdown}\nwritten: ${base}.md`);
