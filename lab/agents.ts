@@ -1,27 +1,29 @@
 // The servers' agents: started as a machine's boot would start them, asked for their status, and stopped the way
 // a power failure stops a machine.
-import { spawn } from 'node:child_process';
-import { openSync } from 'node:fs';
 import { askControl } from '../agent/process/control-socket.ts';
 import { configPath, type Server } from './config.ts';
 import { sh } from './exec.ts';
-import { onNode, powerOffArgv } from './mountns.ts';
+import { MACHINE_SCRIPT, mountNsFile, onNode, powerOffArgv } from './mountns.ts';
 import { labPath, readState, writeState } from './state.ts';
-import { nsName, SECONDARY_ADDRESS, setPort } from './topology.ts';
+import { bridgePorts, nsName, SECONDARY_ADDRESS } from './topology.ts';
 
 const HANFS = new URL('../bin/hanfs', import.meta.url).pathname;
 
-/** A machine boot: its stable (secondary) address comes up, then its agent starts; the rest is the agent's. */
-export async function boot(prefix: string, server: Server): Promise<number> {
-  await ensureAddress(prefix, server, 'sec', SECONDARY_ADDRESS[server]);
-  const out = openSync(labPath(prefix, `${server}.log`), 'a');
+/**
+ * A machine boot: its stable (secondary) address comes up, then its agent starts; the rest is the agent's. With
+ * `links`, its links come up first. All of it under the server's lock in lab/machine.sh, as its power-off runs: a
+ * power-off under way (the partner's fence command) finishes before the machine boots, never half across it.
+ */
+export async function boot(prefix: string, server: Server, links = false): Promise<number> {
   const argv = onNode(prefix, server, [process.execPath, HANFS, 'agent', '--config', configPath(prefix, server), '--node', server]);
-  const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', out, out] });
-  child.unref();
+  const out = await sh(['bash', MACHINE_SCRIPT, 'power-on', nsName(prefix, server), mountNsFile(prefix, server), SECONDARY_ADDRESS[server],
+    labPath(prefix, `${server}.log`), ...(links ? bridgePorts(prefix, server) : []), '--', ...argv]);
+  const pid = Number(out.trim().split('\n').at(-1));
+  if (!Number.isInteger(pid) || pid <= 0) throw new Error(`power-on of ${server} printed no PID: ${out.trim()}`);
   const state = readState(prefix)!;
-  state.agents[server] = child.pid!;
+  state.agents[server] = pid;
   writeState(state);
-  return child.pid!;
+  return pid;
 }
 
 /** Adds a stable address to a server's interface unless it is there already. */
@@ -77,8 +79,6 @@ export async function phaseOf(prefix: string, server: Server): Promise<string | 
 }
 
 /** A server powered off (or crashed) comes back: links up, then a boot. */
-export async function powerOn(prefix: string, server: Server): Promise<number> {
-  await setPort(prefix, server, 'neta', true);
-  await setPort(prefix, server, 'netb', true);
-  return boot(prefix, server);
+export function powerOn(prefix: string, server: Server): Promise<number> {
+  return boot(prefix, server, true);
 }

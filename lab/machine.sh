@@ -4,27 +4,38 @@
 # confirms in tens of milliseconds, and a Node start would be most of the fence's time on a loaded machine.
 #
 #   machine.sh power-off NETNS MOUNTNS_FILE BRIDGE_NETNS:PORT...   prints the instant (ms) the links went dark
+#   machine.sh power-on NETNS MOUNTNS_FILE ADDRESS LOG [BRIDGE_NETNS:PORT...] -- ARGV...
+#                                   the links given up, ADDRESS on sec, ARGV (the agent) started detached; prints its PID
 #   machine.sh fresh-mountns NETNS MOUNTNS_FILE
+#
+# Each runs whole under the server's lock (MOUNTNS_FILE.lock): a power-off that overlapped a power-on (the partner's
+# fence command still running when the harness booted the server) killed the processes it had listed before the
+# new agent started, then flushed the addresses the boot had just added: an agent running with no address, its
+# group "online" behind an address it did not have, and both agents stuck in partner_degraded.
 set -uo pipefail
 
 # A machine boots with its own mounts; sysfs mounted from inside the server's network namespace shows that
 # namespace's interfaces in /sys/class/net, where the agent reads its links' state. It also gets a /run of its own
 # and its own /etc/hosts (private_run, below).
 #
-# One at a time per server, under a lock: the test's power-off and the partner's fence command may power the same
+# One at a time per server, under its lock (taken below, for every command): the test's power-off and the partner's fence command may power the same
 # server off at once, and two runs interleaved here (one unpinning the namespace the other was mounting into, or both
 # mounting into one) failed the power-off ("reassociate to namespace 'ns/mnt' failed", ": > FILE: Operation not
 # permitted") or left a /run without the lab's directory in it. The last run's namespace stands, whole.
 fresh_mountns() {
   local netns=$1 file=$2
-  {
-    flock 9 || return 1
-    umount -l "$file" 2>/dev/null
-    : > "$file" &&
-      unshare --mount="$file" --propagation slave true &&
-      nsenter --mount="$file" --net="/run/netns/$netns" mount -t sysfs sysfs /sys &&
-      private_run "$file"
-  } 9>"$file.lock"
+  umount -l "$file" 2>/dev/null
+  : > "$file" &&
+    unshare --mount="$file" --propagation slave true &&
+    nsenter --mount="$file" --net="/run/netns/$netns" mount -t sysfs sysfs /sys &&
+    private_run "$file"
+}
+
+# Runs "$@" with the server's lock held; the lock's descriptor is not passed on to what it starts.
+locked() {
+  local file=$1
+  shift
+  { flock 9 || return 1; "$@"; } 9>"$file.lock"
 }
 
 # A /run of the server's own, empty at each boot as a machine's tmpfs is: rpcbind and rpc.statd (NFSv3 groups) keep
@@ -71,8 +82,25 @@ power_off() {
   fresh_mountns "$netns" "$file"
 }
 
+# A machine boots: its links come up, its stable address is on sec, and its agent starts (detached, in a session of
+# its own, without the lock's descriptor); the rest is the agent's.
+power_on() {
+  local netns=$1 address=$3 log=$4
+  shift 4
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do
+    ip -n "${1%%:*}" link set "${1#*:}" up || return 1
+    shift
+  done
+  [ "${1:-}" = -- ] && shift
+  [ $# -gt 0 ] || { echo "machine.sh power-on: no command to start" >&2; return 64; }
+  ip -n "$netns" -o -4 addr show dev sec | grep -q " ${address} " || ip -n "$netns" addr add "$address" dev sec || return 1
+  setsid "$@" >>"$log" 2>&1 </dev/null 9>&- &
+  echo $!
+}
+
 case "${1:-}" in
-  power-off) shift; [ $# -ge 3 ] || { echo "usage: $0 power-off NETNS MOUNTNS_FILE BRIDGE_NETNS:PORT..." >&2; exit 64; }; power_off "$@" ;;
-  fresh-mountns) shift; [ $# -eq 2 ] || { echo "usage: $0 fresh-mountns NETNS MOUNTNS_FILE" >&2; exit 64; }; fresh_mountns "$@" ;;
-  *) echo "usage: $0 power-off|fresh-mountns ..." >&2; exit 64 ;;
+  power-off) shift; [ $# -ge 3 ] || { echo "usage: $0 power-off NETNS MOUNTNS_FILE BRIDGE_NETNS:PORT..." >&2; exit 64; }; locked "$2" power_off "$@" ;;
+  power-on) shift; [ $# -ge 6 ] || { echo "usage: $0 power-on NETNS MOUNTNS_FILE ADDRESS LOG [BRIDGE_NETNS:PORT...] -- ARGV..." >&2; exit 64; }; locked "$2" power_on "$@" ;;
+  fresh-mountns) shift; [ $# -eq 2 ] || { echo "usage: $0 fresh-mountns NETNS MOUNTNS_FILE" >&2; exit 64; }; locked "$2" fresh_mountns "$@" ;;
+  *) echo "usage: $0 power-off|power-on|fresh-mountns ..." >&2; exit 64 ;;
 esac
