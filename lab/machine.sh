@@ -93,7 +93,11 @@ power_on() {
   done
   [ "${1:-}" = -- ] && shift
   [ $# -gt 0 ] || { echo "machine.sh power-on: no command to start" >&2; return 64; }
-  ip -n "$netns" -o -4 addr show dev sec | grep -q " ${address} " || ip -n "$netns" addr add "$address" dev sec || return 1
+  # Read whole, not piped into grep -q: under pipefail, ip killed by SIGPIPE once grep has its match reads as absent.
+  case "$(ip -n "$netns" -o -4 addr show dev sec)" in
+    *" $address "*) ;;
+    *) ip -n "$netns" addr add "$address" dev sec || return 1 ;;
+  esac
   setsid "$@" >>"$log" 2>&1 </dev/null 9>&- &
   echo $!
 }
