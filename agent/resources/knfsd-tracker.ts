@@ -38,6 +38,9 @@ export async function openFiles(pid: number, proc = '/proc'): Promise<string[]> 
 }
 
 export class ClientTracker {
+  /** The tracker this agent started or adopted, per group, while it should run. */
+  private readonly pids = new Map<GroupId, number>();
+
   constructor(
     private readonly ctx: ResourceContext,
     private readonly proc = '/proc',
@@ -50,6 +53,7 @@ export class ClientTracker {
     const running = await this.running(group);
     if (running !== null) {
       this.ctx.log('info', `NFSv4 client tracker of group ${group} already runs (PID ${running}): adopted`, { event: 'resource', group, pid: running });
+      this.pids.set(group, running);
       return;
     }
     await mkdir(trackerDir(node), { recursive: true });
@@ -57,6 +61,7 @@ export class ClientTracker {
     if ('error' in started) throw new Error(started.error);
     await mkdir(join(this.ctx.runDir, group), { recursive: true });
     await writeFile(this.pidFile(group), `${started.pid}\n`);
+    this.pids.set(group, started.pid);
     this.ctx.log('info', `started the NFSv4 client tracker of group ${group} (PID ${started.pid}), records in ${trackerDir(node)}`, { event: 'resource', group, pid: started.pid });
     await this.waitFor(group, started.pid, READY_TIMEOUT_MS, (files) => files.some((f) => f.includes('inotify') || f === this.pipe),
       'watching for the kernel server');
@@ -72,11 +77,23 @@ export class ClientTracker {
 
   /** Ends the tracker (after the kernel server stopped: it closes its database before the disk goes). */
   async stop(group: GroupId): Promise<void> {
+    this.pids.delete(group);
     const pid = await this.running(group);
     if (pid !== null && (await terminateProcesses([pid], STOP_GRACE_MS)).length > 0) {
       throw new Error(`the NFSv4 client tracker of group ${group} (PID ${pid}) still runs after SIGTERM and SIGKILL`);
     }
     await rm(this.pidFile(group), { force: true });
+  }
+
+  /**
+   * Whether the tracker of each group started here still runs, from /proc only (every tick): one that died leaves
+   * the kernel server recording no new client, whose state a move would then lose.
+   */
+  health(): Array<{ group: GroupId; ok: boolean; detail: string }> {
+    return [...this.pids].map(([group, pid]) => {
+      const ok = processAlive(pid, this.proc);
+      return { group, ok, detail: ok ? `nfsdcld PID ${pid} runs` : `the NFSv4 client tracker of group ${group} (nfsdcld, PID ${pid}) has died` };
+    });
   }
 
   /** The PID in the group's pid file, if that process still runs and is a tracker (a PID may have been reused). */

@@ -121,8 +121,8 @@ export class KnfsdProfile implements NfsProfile {
     if ((await this.serverState()).running) await this.startExports(group);
   }
 
-  /** The kernel server has no process of its own to watch. */
+  /** The kernel server has no process of its own to watch; its client tracker has (knfsd-tracker.ts). */
   serverHealth(): ServerHealth[] {
-    return [];
+    return this.tracker.health();
   }
 }

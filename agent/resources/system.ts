@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import type { GroupId, ResourceKind } from '../core/types.ts';
 import type { PairView } from '../pair-view.ts';
 import type { CommandRunner, LogFn, ResourceDriver } from '../ports.ts';
+import { ServiceAddressWatch, type InterfaceLister } from './address-watch.ts';
 import { ArpAnnouncer } from './arp-announce.ts';
 import type { ResourceContext } from './context.ts';
 import { mountDisks, replayLogs, unmountDisks } from './disks.ts';
@@ -30,6 +31,8 @@ export interface SystemResourcesOptions {
   systemRun?: SystemRun;
   /** Tests only: the file a knfsd client tracker holds open once the kernel server uses it, instead of its rpc_pipefs pipe. */
   trackerPipe?: string;
+  /** Tests only: the interfaces and their addresses, instead of this machine's (os.networkInterfaces). */
+  listInterfaces?: InterfaceLister;
 }
 
 export interface ResourceHealth {
@@ -46,6 +49,7 @@ export class SystemResources implements ResourceDriver {
   private readonly nfs: NfsProfile;
   private readonly arp: ArpAnnouncer;
   private readonly clients: ClientConnections;
+  private readonly addresses: ServiceAddressWatch;
   /** The name the core gave each group's nfs_server resource, for the health reports of monitor(). */
   private readonly serverResource = new Map<GroupId, string>();
   private readonly actions: Record<ResourceKind, { start: Action; stop: Action }>;
@@ -55,6 +59,7 @@ export class SystemResources implements ResourceDriver {
     this.nfs = opts.view.pair.nfs.profile === 'ganesha' ? new GaneshaProfile(this.ctx, opts.systemRun) : new KnfsdProfile(this.ctx, new ClientTracker(this.ctx, '/proc', opts.trackerPipe), new NsmSupport(this.ctx, opts.systemRun));
     this.arp = new ArpAnnouncer(this.ctx);
     this.clients = new ClientConnections(this.ctx, opts.openTickleSender);
+    this.addresses = new ServiceAddressWatch(this.ctx, opts.listInterfaces);
     const nothing: Action = async () => {};
     this.actions = {
       log_replay: { start: (g) => replayLogs(this.ctx, g), stop: nothing },
@@ -80,10 +85,12 @@ export class SystemResources implements ResourceDriver {
     try {
       await this.actions[kind][op](group);
       if (kind === 'nfs_server') this.trackServer(group, resource, op);
+      if (kind === 'service_ip') this.addresses.track(group, resource, op);
       const ms = Math.round(performance.now() - started);
       this.ctx.log('info', `${op} ${group}/${resource}: done in ${ms} ms`, { ...fields, durationMs: ms });
       return { ok: true };
     } catch (err) {
+      if (kind === 'service_ip' && op === 'stop') this.addresses.track(group, resource, op);
       // One line, whatever the cause: a failed command, a file that cannot be read, a bad template.
       const error = (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, ' | ');
       this.ctx.log('error', `${op} ${group}/${resource} failed: ${error}`, fields);
@@ -92,13 +99,15 @@ export class SystemResources implements ResourceDriver {
   }
 
   /**
-   * The NFS server of each group started here that has died since, from /proc only (no child process): cheap
-   * enough for every tick of the agent, which restarts a failed resource.
+   * The NFS server of each group started here that has died since, from /proc only, and each service address held
+   * here that has gone (address-watch.ts): no child process, cheap enough for every tick of the agent, which
+   * restarts a failed resource.
    */
   monitor(): ResourceHealth[] {
-    return this.nfs.serverHealth().map(({ group, ok, detail }) => ({
+    const servers = this.nfs.serverHealth().map(({ group, ok, detail }) => ({
       group, resource: this.serverResource.get(group) ?? 'nfs_server', ok, detail,
     }));
+    return [...servers, ...this.addresses.check().map((gone) => ({ ...gone, ok: false }))];
   }
 
   /** What of the group runs here, found afresh (group-state.ts): for an outside cluster manager's monitor. */

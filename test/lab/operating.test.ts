@@ -1,6 +1,7 @@
 // Operating the pair, for real: each agent's metrics endpoint scraped from inside its server's namespace; hanfs
 // status and its exit codes; a survivor in maintenance that does not take its crashed partner over until the
-// maintenance ends, then does, with the takeover in its events and metrics; an operator's restart of one resource.
+// maintenance ends, then does, with the takeover in its events and metrics; an operator's restart of one resource;
+// a service address removed by hand and put back by the agent.
 // One owner of every address and disk at every 10 ms sample throughout.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -129,6 +130,20 @@ test("the operator restarts the partner's NFS server on the survivor: stopped an
     'stop server1/nsm_notify', 'stop server1/arp', 'stop server1/service_ip', 'stop server1/exports', 'stop server1/nfs_server',
     'start server1/nfs_server', 'start server1/exports', 'start server1/service_ip', 'start server1/arp', 'start server1/nsm_notify',
   ]);
+  assert.is(await getFile(prefix, SRV1, 'kept.txt', 40_000), 'kept\n');
+  assert.equal(sampler!.now().doubles, []);
+});
+
+test("server1's address flushed from the survivor by hand: its agent finds it gone, puts it back and announces it", async () => {
+  const from = (await events('server2')).at(-1)!.id;
+  await sh(onNode(prefix, 'server2', ['ip', 'addr', 'del', '198.51.100.11/24', 'dev', 'sec']));
+  await waitUntil(async () => (await events('server2')).some((e) => e.id > from && e.kind === 'resource' && e.op === 'start'
+    && e.group === 'server1' && e.resource === 'nsm_notify'), 30_000, 'the service address restarted');
+  const after = (await events('server2')).filter((e) => e.id > from);
+  assert.ok(after.some((e) => e.kind === 'report' && /service address 198\.51\.100\.11 is no longer on sec/.test(e.message)),
+    'the health check says why');
+  assert.ok(after.some((e) => e.kind === 'resource' && e.op === 'start' && e.resource === 'service_ip' && e.ok));
+  assert.match(await sh(onNode(prefix, 'server2', ['ip', '-o', '-4', 'addr', 'show', 'dev', 'sec'])), /inet 198\.51\.100\.11\//);
   assert.is(await getFile(prefix, SRV1, 'kept.txt', 40_000), 'kept\n');
   assert.equal(sampler!.now().doubles, []);
 });

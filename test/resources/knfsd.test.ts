@@ -84,12 +84,26 @@ test('nfs_server: rpcbind and statd (NSM), the client tracker on the group\'s di
   assert.ok(existsSync(join(dir, 'srv', '.hanfs', 'nsm', 'sm')), 'and so do its NFSv3 clients\' NSM records');
   const callout = join(dir, 'run', 'statd-callout');
   assert.equal(runner.lines(), ['rpcbind -w', `${callout} check`, `rpc.statd --no-notify -P ${join(dir, 'run', 'statd')} -H ${callout}`, 'rpc.nfsd 8']);
-  assert.equal(resources.monitor(), [], 'the kernel server has no process to watch');
+  assert.equal(resources.monitor(), [{ group: 'server1', resource: 'nfs_server', ok: true, detail: `nfsdcld PID ${pid} runs` }],
+    'the kernel server has no process to watch; its tracker has');
   assert.equal(await resources.run('server1', 'nfs_server', 'nfs_server', 'stop'), { ok: true });
   assert.equal(serverLines(), ['rpc.nfsd 8', 'rpc.nfsd 0']);
+  assert.equal(resources.monitor(), [], 'a stopped tracker is no longer watched');
   assert.not.ok(existsSync(join(dir, 'run', 'server1', 'nsm-dir')), 'new locks are no longer copied to the group\'s disk');
   assert.not.ok(processAlive(pid), 'the tracker ended with the server');
   assert.is(trackerPid(), null);
+});
+
+test('nfs_server: a tracker that dies under the running server fails its health check (the agent restarts the server)', async () => {
+  const { resources, trackerPid } = driver();
+  assert.equal(await resources.run('server1', 'nfs_server', 'nfs_server', 'start'), { ok: true });
+  const pid = trackerPid()!;
+  process.kill(pid, 'SIGKILL');
+  for (let i = 0; i < 100 && processAlive(pid); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(resources.monitor(), [{
+    group: 'server1', resource: 'nfs_server', ok: false, detail: `the NFSv4 client tracker of group server1 (nfsdcld, PID ${pid}) has died`,
+  }]);
+  assert.equal(await resources.run('server1', 'nfs_server', 'nfs_server', 'stop'), { ok: true });
 });
 
 test('nfs_server: a kernel server that does not use the tracker is stopped again, and the start fails', async () => {

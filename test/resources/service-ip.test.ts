@@ -94,3 +94,36 @@ test('a failed announcement is logged, the resource stays started', async () => 
 });
 
 test.run();
+
+/** A driver whose machine has the interfaces `listed` (name → IPv4 addresses), as os.networkInterfaces lists them. */
+function watchedDriver(listed: Record<string, string[]>) {
+  const runner = new FakeRunner(() => ({}));
+  const listInterfaces = () => Object.fromEntries(Object.entries(listed).map(([name, ips]) => [name,
+    ips.map((address) => ({ address, netmask: '255.255.255.0', family: 'IPv4' as const, mac: '00:00:00:00:00:00', internal: false, cidr: `${address}/24` }))]));
+  const resources = new SystemResources({ view: viewOf(), runner, log: recordingLog().log, runDir: '/nonexistent', listInterfaces });
+  return { resources, listed };
+}
+
+test('a service address that vanishes from its running interface fails the service_ip health check; one on a down interface tells nothing', async () => {
+  const { resources, listed } = watchedDriver({ pri: ['198.51.100.11'], sec: ['203.0.113.11'] });
+  assert.equal(resources.monitor(), [], 'nothing held yet: nothing watched');
+  assert.equal(await resources.run('server1', 'ip1', 'service_ip', 'start'), { ok: true });
+  assert.equal(resources.monitor(), []);
+  listed.pri = [];
+  assert.equal(resources.monitor(), [], 'checked at most once a second');
+
+  const later = watchedDriver({ pri: [], sec: ['203.0.113.11'] });
+  await later.resources.run('server1', 'ip1', 'service_ip', 'start');
+  assert.equal(later.resources.monitor(), [
+    { group: 'server1', resource: 'ip1', detail: 'service address 198.51.100.11 is no longer on pri', ok: false },
+  ]);
+
+  const down = watchedDriver({ sec: ['203.0.113.11'] });
+  await down.resources.run('server1', 'ip1', 'service_ip', 'start');
+  assert.equal(down.resources.monitor(), [], 'an interface libuv does not list (no carrier) is not judged');
+
+  const stopped = watchedDriver({ pri: [], sec: [] });
+  await stopped.resources.run('server2', 'ip2', 'service_ip', 'start');
+  await stopped.resources.run('server2', 'ip2', 'service_ip', 'stop');
+  assert.equal(stopped.resources.monitor(), [], 'a stopped address is no longer watched');
+});
