@@ -3,13 +3,14 @@
 // with never two owners of an address or a disk; `down` leaves nothing behind.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { phaseOf } from '../../lab/agents.ts';
+import { phaseOf, powerOff, powerOn } from '../../lab/agents.ts';
+import { SECONDARY_ADDRESS } from '../../lab/topology.ts';
 import { exportUrl, getFile, putFile } from '../../lab/client.ts';
 import { sh } from '../../lab/exec.ts';
 import { ownership } from '../../lab/inspect.ts';
 import { sampleOwnership } from '../../lab/sampler.ts';
 import { labDown, labUp } from '../../lab/lifecycle.ts';
-import { onNode } from '../../lab/mountns.ts';
+import { mountNsFile, onNode } from '../../lab/mountns.ts';
 import { labPath } from '../../lab/state.ts';
 import { waitUntil as until } from '../../lab/wait.ts';
 import { nsName } from '../../lab/topology.ts';
@@ -66,6 +67,38 @@ test('a group moved to the partner and given back keeps its data, with one owner
   } finally {
     assert.equal((await sampler.stop()).doubles, []);
   }
+});
+
+/**
+ * server1 as a machine, read under its power switch's lock (lab/machine.sh): on is its agent running with its
+ * stable address, off is no process and no IPv4 address on its links; anything else is a machine half on.
+ */
+async function machineState(agentPid: number): Promise<'on' | 'off' | string> {
+  const ns = nsName(prefix, 'server1');
+  const out = await sh(['flock', `${mountNsFile(prefix, 'server1')}.lock`, 'sh', '-c',
+    `ip netns pids ${ns} | tr '\\n' ' '; echo '|'; ip -n ${ns} -o -4 addr show dev pri; ip -n ${ns} -o -4 addr show dev sec`]);
+  const [pids, addresses] = out.split('|');
+  const running = pids!.trim().split(' ').filter(Boolean).map(Number);
+  const stable = addresses!.includes(` ${SECONDARY_ADDRESS.server1} `);
+  if (running.includes(agentPid) && stable) return 'on';
+  if (running.length === 0 && !addresses!.includes('inet ')) return 'off';
+  return `half on: processes [${running.join(' ')}] (the agent is ${agentPid}), addresses ${addresses!.trim() || 'none'}`;
+}
+
+test("a power-off and a power-on raced (the partner's fence against a boot) leave the machine whole, on or off", async () => {
+  // The partner in maintenance fences nobody: the only power switches pressed are the test's.
+  await hanfs('server2', ['maintenance', 'on']);
+  const seen: string[] = [];
+  for (let round = 0; round < 4; round++) {
+    const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const [, pid] = await Promise.all([
+      delay(round * 15).then(() => powerOff(prefix, 'server1')),
+      delay(30 - round * 10).then(() => powerOn(prefix, 'server1')),
+    ]);
+    seen.push(await machineState(pid));
+  }
+  assert.ok(seen.every((state) => state === 'on' || state === 'off'), seen.join('; '));
+  await hanfs('server2', ['maintenance', 'off']);
 });
 
 test('down removes every namespace, loop device and process of the lab', async () => {
