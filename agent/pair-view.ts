@@ -1,7 +1,7 @@
 // This node's view of the pair's configuration: its partner, its two networks (named by subnet) with the partner's
 // address on each, and the core's configuration derived from it.
 import { addressOf, broadcastOf, subnetOf } from '../config/ipv4.ts';
-import { coreTiming } from '../config/rules.ts';
+import { coreTiming } from '../config/core-timing.ts';
 import type { NodeConfig, PairConfig } from '../config/schema.ts';
 import { RESOURCE_ORDER, type CoreConfig } from './core/types.ts';
 import type { NetworkEndpoint } from './ports.ts';

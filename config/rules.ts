@@ -8,7 +8,7 @@ import { addressOf, subnetOf } from './ipv4.ts';
 import { commandPlaceholders, defaultCommands, fencePlaceholders } from './profiles.ts';
 import { closest } from './suggest.ts';
 import { fenceMargin } from '../agent/core/lease.ts';
-import type { CoreTiming } from '../agent/core/types.ts';
+import { coreTiming } from './core-timing.ts';
 import { placeholderNames } from '../agent/exec/templates.ts';
 import type { NfsConfig, NodeConfig, PairConfig, TimingConfig } from './schema.ts';
 
@@ -60,23 +60,6 @@ function checkGrace(config: PairConfig, report: Report): void {
   if (profile === 'ganesha' && graceSeconds < leaseSeconds) {
     report(['nfs', 'graceSeconds'], `at least nfs.leaseSeconds (${leaseSeconds})`, graceSeconds);
   }
-}
-
-/** The core's timing from a pair's config: the watchdog's timeout is part of it (0 without a device). */
-export function coreTiming(config: PairConfig): CoreTiming {
-  const t = config.timing;
-  const wd = config.watchdog;
-  return {
-    heartbeatIntervalMs: t.heartbeatIntervalMs,
-    missesBeforeSuspicion: t.missesBeforeSuspicion,
-    icmpTimeoutMs: t.icmpTimeoutMs,
-    diskIntervalMs: t.diskIntervalMs,
-    diskIoTimeoutMs: t.diskIoTimeoutMs,
-    diskProbeTimeoutMs: t.diskProbeTimeoutMs,
-    selfFenceLeaseMs: t.selfFenceLeaseMs,
-    fenceAfterMs: t.fenceAfterMs,
-    watchdogTimeoutMs: wd === undefined || wd === 'none' ? 0 : wd.timeoutMs,
-  };
 }
 
 function checkWatchdog(config: PairConfig, report: Report): void {

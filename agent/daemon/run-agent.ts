@@ -3,8 +3,6 @@
 // it all down on SIGTERM or SIGINT.
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
-import { formatConfigError } from '../../config/errors.ts';
-import { loadConfig, selectNode } from '../../config/load.ts';
 import { DiskMailbox } from '../disk/mailbox.ts';
 import { ProcessRunner } from '../exec/runner.ts';
 import { closeLogger, createLogger } from '../log.ts';
@@ -20,6 +18,7 @@ import { SystemResources } from '../resources/system.ts';
 import { LinkWatcher } from '../sensors/link-state.ts';
 import { controlHandler } from '../operate/control-commands.ts';
 import { listenControl } from '../process/control-socket.ts';
+import { loadPairInThread } from './config-thread.ts';
 import { Controller, controllerTickMs } from './controller.ts';
 import { deepChecksFor, MACHINE } from './deep-check-plan.ts';
 import { fenceAction } from './fence-command.ts';
@@ -45,12 +44,10 @@ export class ConfigurationError extends Error {}
 
 /** Resolves once the agent runs; it stops on a signal. Throws (before anything is bound) on a bad setup. */
 export async function runAgent(opts: AgentOptions): Promise<void> {
-  const loaded = await loadConfig(opts.config);
-  if (!loaded.ok) throw new ConfigurationError(`invalid configuration:\n${loaded.errors.map(formatConfigError).join('\n')}`);
+  const loaded = await loadPairInThread({ path: opts.config, node: opts.node, hostname: hostname() });
+  if (!loaded.ok) throw loaded.unexpected ? new Error(loaded.error) : new ConfigurationError(loaded.error);
   const pair = loaded.config;
-  const chosen = selectNode(pair, opts.node, hostname());
-  if (!chosen.ok) throw new ConfigurationError(chosen.error);
-  const view = pairView(pair, chosen.self.name);
+  const view = pairView(pair, loaded.self);
   const logger = createLogger({ level: pair.log.level, file: pair.log.file });
   const log: LogFn = (level, message, fields) => logger.log(level, message, { node: view.self, ...fields });
   const clock = { now: () => performance.now() };

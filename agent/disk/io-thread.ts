@@ -5,16 +5,11 @@
 // once but stays in flight: further jobs are refused as busy until it returns (queueing them would only pile up
 // work behind the same hung disk), and close() ends the thread without waiting for it beyond a moment.
 import { Worker } from 'node:worker_threads';
+import { threadBoot } from '../process/thread-boot.ts';
 import type { SectorDeviceInfo } from './direct-io.ts';
 import type { IoJob, IoMessage, IoWorkerData } from './worker.ts';
 
-// Compiled (dist/), the thread loads worker.js as it is. Run as TypeScript (tests, a checkout's tsx), the thread
-// starts without the parent's loader: it registers tsx, then loads worker.ts. Both are absolute URLs, so the thread
-// finds them whatever the working directory; tsx is resolved only in the second case (an installed copy has none).
-const BOOT = import.meta.url.endsWith('.ts')
-  ? `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
-  .then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./worker.ts', import.meta.url).href)}); })`
-  : `import(${JSON.stringify(new URL('./worker.js', import.meta.url).href)})`;
+const BOOT = threadBoot(import.meta.url, 'worker');
 
 /** How long close() waits for the thread to end: one stuck in a disk system call ends when the call returns. */
 const CLOSE_WAIT_MS = 200;
