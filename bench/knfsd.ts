@@ -4,12 +4,12 @@
 // the last RECLAIM_COMPLETE), and the client's longest stall: from the move's start, and from the new server's last
 // step, the part that is the NFS server's and the client's own (detection and fencing are the agent's, measured by
 // `npm run bench`). Written to bench/results/knfsd-DATE.{json,md} with the command and commit.
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { knfsdTrial, type KnfsdMove, type KnfsdTrial } from '../lab/knfsd-guests.ts';
 import { labDown, labUp } from '../lab/lifecycle.ts';
+import { sourceCommit } from '../lab/source-commit.ts';
 import { summarize, type Summary } from './stats.ts';
 
 const positive = (name: string) => (v: string) => {
@@ -30,7 +30,7 @@ const o = new Command().name('npm run bench:knfsd --')
 
 const prefix = `hkb${process.pid}`;
 const started = new Date();
-const commit = execFileSync('git', ['describe', '--always', '--dirty'], { encoding: 'utf8' }).trim();
+const commit = sourceCommit();
 const command = `npm run bench:knfsd -- --trials ${o.trials} --lease ${o.lease} --vers ${o.vers}`;
 const trials: KnfsdTrial[] = [];
 const errors: string[] = [];

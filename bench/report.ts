@@ -34,7 +34,7 @@ export function renderMarkdown(r: BenchResults, chartFile: string): string {
     out.push(`> **Smoke run**: shorter than the issue's settings (trials 5, load 300 s, overhead 300 s); it shows that every part works, its figures are not the benchmark's.`);
   }
   if (r.note) out.push(`> ${r.note}`);
-  out.push(`Command: \`${r.command}\`\n\nMachine: ${r.machine.cpus} CPUs, Linux ${r.machine.kernel}, Node ${r.machine.node}, load average at start ${r.machine.loadAverageAtStart.map((l) => l.toFixed(2)).join(' ')}. Seed ${r.settings.seed}.`);
+  out.push(`Command: \`${r.command}\`, at commit \`${r.commit}\`\n\nMachine: ${r.machine.cpus} CPUs, Linux ${r.machine.kernel}, Node ${r.machine.node}, load average at start ${r.machine.loadAverageAtStart.map((l) => l.toFixed(2)).join(' ')}. Seed ${r.settings.seed}.`);
   if (r.settings.leaseSeconds !== undefined) {
     out.push(`NFS: both systems' Ganesha with lease and grace ${r.settings.leaseSeconds} s; clients on record when a group moves: ${r.settings.clients === 'v4.1-only'
       ? 'the kernel NFSv4.1 client alone (client1\'s libnfs writer falls silent before each move until Ganesha has expired its NFSv4.0 clients)'

@@ -36,6 +36,8 @@ export interface BenchSettings {
 
 export interface BenchResults {
   command: string;
+  /** The code measured (lab/source-commit.ts). */
+  commit: string;
   startedAt: string;
   finishedAt: string;
   machine: { cpus: number; kernel: string; node: string; loadAverageAtStart: number[] };

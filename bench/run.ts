@@ -9,6 +9,7 @@ import { Prng } from '../agent/sim/prng.ts';
 import { exportUrl, Writer } from '../lab/client.ts';
 import { abortKernelClients, dropKernelClients, kernelClientIn, type KernelClient } from '../lab/kernel-client.ts';
 import { labDown } from '../lab/lifecycle.ts';
+import { sourceCommit } from '../lab/source-commit.ts';
 import { failoverTrial } from './failover.ts';
 import { CLIENT_MIXES, quietMsFor, type ClientMix } from './grace.ts';
 import { freezeTrial, type FreezeKind } from './freeze.ts';
@@ -179,6 +180,7 @@ async function main(o: Options): Promise<void> {
   const argv = process.argv.slice(2).map(shellQuote).join(' ');
   const results: BenchResults = {
     command: process.env.npm_lifecycle_event === 'bench' ? `npm run bench${argv ? ` -- ${argv}` : ''}` : `node --import tsx bench/run.ts ${argv}`.trim(),
+    commit: sourceCommit(),
     startedAt: started.toISOString(), finishedAt: '',
     machine: { cpus: availableParallelism(), kernel: release(), node: process.version, loadAverageAtStart: loadavg() },
     note: o.note ?? null,

@@ -6,7 +6,6 @@
 // stall, fsync'ed writes lost and whether it kept its locks. The cluster scenario (pacemaker-power-off, issue 17)
 // runs last, each trial in a fresh three-node Pacemaker cluster lab. Writes bench/results/faults-DATE.json and .md;
 // exits 1 if any scenario broke an invariant.
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { KERNEL_CLIENT_NFS, LAB_NFS } from '../lab/config.ts';
@@ -16,6 +15,7 @@ import { labDown, labUp } from '../lab/lifecycle.ts';
 import { CLUSTER_NODES, clusterDown, clusterUp } from '../lab/pacemaker/cluster.ts';
 import { CLUSTER_SCENARIO, powerOffTrial } from '../lab/pacemaker/power-off-trial.ts';
 import { SCENARIOS } from '../lab/scenarios/catalog.ts';
+import { sourceCommit } from '../lab/source-commit.ts';
 import { runScenario, stopScenarioWork, type Scenario, type ScenarioResult } from '../lab/scenarios/harness.ts';
 import { faultsMarkdown, summarise, type ScenarioSummary } from '../lab/scenarios/report.ts';
 
@@ -101,8 +101,7 @@ async function clusterTrial(): Promise<ScenarioResult> {
 }
 
 const command = ['npm', 'run', 'faults', '--', ...process.argv.slice(2)].join(' ');
-/** The code the matrix ran, so that a result can be traced to it. */
-const commit = execFileSync('git', ['describe', '--always', '--dirty'], { encoding: 'utf8' }).trim();
+const commit = sourceCommit();
 const started = new Date();
 const summaries: ScenarioSummary[] = [];
 try {

@@ -39,6 +39,7 @@ const failover = [
 
 const results: BenchResults = {
   command: 'npm run bench -- --trials 3',
+  commit: '51a51f0',
   startedAt: '2026-11-30T07:00:00.000Z', finishedAt: '2026-11-30T07:30:00.000Z',
   machine: { cpus: 2, kernel: '6.1.0', node: 'v20.19.0', loadAverageAtStart: [0.1, 0.2, 0.3] },
   note: 'quiet machine',
@@ -103,7 +104,7 @@ test('the Markdown says it is a smoke run, gives the command, every table, and t
   const md = renderMarkdown(results, 'bench-x.svg');
   assert.match(md, /^# hanfs benchmarks, 2026-11-30 07:00 UTC\n/);
   assert.match(md, /\*\*Smoke run\*\*/);
-  assert.match(md, /Command: `npm run bench -- --trials 3`/);
+  assert.match(md, /Command: `npm run bench -- --trials 3`, at commit `51a51f0`/);
   assert.match(md, /!\[failover timeline and distributions\]\(bench-x\.svg\)/);
   assert.match(md, /\| hanfs \| 6400 ms \[6300 ms–6500 ms\] \(n=3\) \| 7100 ms \[7000 ms–7200 ms\] \(n=3\) \| 0 \|/);
   assert.match(md, /\| keepalived-fast \| 12\.80× \(15\.75, 8\.13, 12\.80\) \| 1\.51× \(1\.61, 1\.40\) \|/);
