@@ -1,6 +1,6 @@
 // The agent loads its configuration in a thread of its own: the YAML parser, zod and the schema are compiled in
-// that thread's heap and leave with it, not in the daemon's for as long as it runs (12 MB of its resident memory,
-// measured: README, Benchmarks). The configuration comes back as plain data.
+// that thread's heap and leave with it, not in the daemon's for as long as it runs (4-5 MiB of the agent's mean
+// resident memory in the overhead benchmark: README, Benchmarks). The configuration comes back as plain data.
 import { Worker } from 'node:worker_threads';
 import type { PairConfig } from '../../config/schema.ts';
 import { threadBoot } from '../process/thread-boot.ts';

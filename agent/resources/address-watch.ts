@@ -34,14 +34,14 @@ export class ServiceAddressWatch {
     private readonly intervalMs = CHECK_INTERVAL_MS,
   ) {}
 
-  /** The group's service_ip resource started (or stopped) here: its address is watched from now on (or no longer). */
-  track(group: GroupId, resource: string, op: 'start' | 'stop'): void {
-    if (op === 'stop') {
-      this.held.delete(group);
-      return;
-    }
+  /** The group's service_ip resource started here: its address is watched from now on. */
+  watch(group: GroupId, resource: string): void {
     const { interface: iface, ip } = addressValues(this.ctx, group);
     this.held.set(group, { resource, interface: iface, ip });
+  }
+
+  forget(group: GroupId): void {
+    this.held.delete(group);
   }
 
   /** The watched addresses gone from an interface that runs; nothing between two checks. */

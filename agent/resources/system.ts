@@ -82,15 +82,16 @@ export class SystemResources implements ResourceDriver {
   async run(group: GroupId, resource: string, kind: ResourceKind, op: 'start' | 'stop'): Promise<{ ok: boolean; error?: string }> {
     const started = performance.now();
     const fields = { event: 'resource', group, resource, kind, op };
+    // An address on its way out is no longer watched, whether or not its stop succeeds.
+    if (kind === 'service_ip' && op === 'stop') this.addresses.forget(group);
     try {
       await this.actions[kind][op](group);
       if (kind === 'nfs_server') this.trackServer(group, resource, op);
-      if (kind === 'service_ip') this.addresses.track(group, resource, op);
+      if (kind === 'service_ip' && op === 'start') this.addresses.watch(group, resource);
       const ms = Math.round(performance.now() - started);
       this.ctx.log('info', `${op} ${group}/${resource}: done in ${ms} ms`, { ...fields, durationMs: ms });
       return { ok: true };
     } catch (err) {
-      if (kind === 'service_ip' && op === 'stop') this.addresses.track(group, resource, op);
       // One line, whatever the cause: a failed command, a file that cannot be read, a bad template.
       const error = (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, ' | ');
       this.ctx.log('error', `${op} ${group}/${resource} failed: ${error}`, fields);

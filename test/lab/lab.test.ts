@@ -4,7 +4,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { phaseOf, powerOff, powerOn } from '../../lab/agents.ts';
-import { SECONDARY_ADDRESS } from '../../lab/topology.ts';
 import { exportUrl, getFile, putFile } from '../../lab/client.ts';
 import { sh } from '../../lab/exec.ts';
 import { ownership } from '../../lab/inspect.ts';
@@ -13,7 +12,7 @@ import { labDown, labUp } from '../../lab/lifecycle.ts';
 import { mountNsFile, onNode } from '../../lab/mountns.ts';
 import { labPath } from '../../lab/state.ts';
 import { waitUntil as until } from '../../lab/wait.ts';
-import { nsName } from '../../lab/topology.ts';
+import { nsName, SECONDARY_ADDRESS } from '../../lab/topology.ts';
 
 const prefix = `hl${process.pid}`;
 const HANFS = new URL('../../bin/hanfs', import.meta.url).pathname;

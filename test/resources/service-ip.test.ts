@@ -93,8 +93,6 @@ test('a failed announcement is logged, the resource stays started', async () => 
   assert.is(warnings[0], 'gratuitous ARP 1/5 for 198.51.100.11 failed: arping -U -c 1 -I pri 198.51.100.11: exit code 2: arping: bind: Cannot assign requested address');
 });
 
-test.run();
-
 /** A driver whose machine has the interfaces `listed` (name → IPv4 addresses), as os.networkInterfaces lists them. */
 function watchedDriver(listed: Record<string, string[]>) {
   const runner = new FakeRunner(() => ({}));
@@ -127,3 +125,5 @@ test('a service address that vanishes from its running interface fails the servi
   await stopped.resources.run('server2', 'ip2', 'service_ip', 'stop');
   assert.equal(stopped.resources.monitor(), [], 'a stopped address is no longer watched');
 });
+
+test.run();
