@@ -5,7 +5,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { invalidValueErrors, phraseExpectation, syntaxErrors, type ConfigError } from './errors.ts';
 import { checkPairInput } from './input-rules.ts';
-import { pairConfigSchema, type NodeConfig, type PairConfig, type TimingConfig } from './schema.ts';
+import { pairConfigSchema, type NodeConfig, type PairConfig } from './schema.ts';
 import { checkWatchdogDevice } from './watchdog-device.ts';
 
 export type Loaded<T> = { ok: true; config: T } | { ok: false; errors: ConfigError[] };
@@ -101,8 +101,4 @@ export function selectNode(config: PairConfig, name?: string, hostname: string =
       ? `no node is named "${name}"`
       : `${self === undefined ? 'no node' : 'more than one node'} matches this machine's hostname "${hostname}"; name the node explicitly`;
   return { ok: false, error: `pair ${config.pair}: ${reason}. Its nodes are ${listing}.` };
-}
-
-export function coreTiming(config: PairConfig): TimingConfig {
-  return config.timing;
 }

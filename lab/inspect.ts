@@ -3,7 +3,7 @@
 // silently, so this is where a double owner shows.
 import { statSync } from 'node:fs';
 import { agentStatus, nodePids } from './agents.ts';
-import { SERVERS, type Server } from './config.ts';
+import { SERVERS } from './config.ts';
 import { sh } from './exec.ts';
 import { onMachine } from './mountns.ts';
 import { readState } from './state.ts';

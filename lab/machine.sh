@@ -18,10 +18,11 @@ set -uo pipefail
 # namespace's interfaces in /sys/class/net, where the agent reads its links' state. It also gets a /run of its own
 # and its own /etc/hosts (private_run, below).
 #
-# One at a time per server, under its lock (taken below, for every command): the test's power-off and the partner's fence command may power the same
-# server off at once, and two runs interleaved here (one unpinning the namespace the other was mounting into, or both
-# mounting into one) failed the power-off ("reassociate to namespace 'ns/mnt' failed", ": > FILE: Operation not
-# permitted") or left a /run without the lab's directory in it. The last run's namespace stands, whole.
+# One at a time per server, under its lock (`locked`, below, takes it for every command): the test's power-off and
+# the partner's fence command may power the same server off at once, and two runs interleaved here (one unpinning
+# the namespace the other was mounting into, or both mounting into one) failed the power-off ("reassociate to
+# namespace 'ns/mnt' failed", ": > FILE: Operation not permitted") or left a /run without the lab's directory in
+# it. The last run's namespace stands, whole.
 fresh_mountns() {
   local netns=$1 file=$2
   umount -l "$file" 2>/dev/null

@@ -1,7 +1,7 @@
 // One run of the agent on a simulated machine: the real Controller, wired to the simulated world through the same
 // ports (agent/ports.ts) that the daemon wires to sockets, disks and commands. Every effect of the core is carried
 // out by the controller, as in production; this file only answers the ports from the world.
-import { Controller, controllerTickMs } from '../daemon/controller.ts';
+import { Controller } from '../daemon/controller.ts';
 import { DeviceWatchdog, NoWatchdog, watchdogPetMs } from '../daemon/watchdog.ts';
 import type { NodeState } from '../core/state.ts';
 import type { GroupId, Heartbeat, MailboxView, NetId, ResourceKind } from '../core/types.ts';

@@ -3,7 +3,7 @@
 // both inside the grace period — CLAIM_PREVIOUS, LOCK with reclaim, then RECLAIM_COMPLETE — as RFC 8881 §8.4.2.1
 // asks of a client. It remembers when each step happened, for the report.
 import { NFS4ERR, LOCK_TYPE, SHARE_ACCESS, SHARE_DENY } from './nfs4-const.ts';
-import { ConnectionLost, Nfs4Client, Nfs4Error, serverForgot, type ClientOptions } from './nfs4-client.ts';
+import { Nfs4Client, Nfs4Error, serverForgot, type ClientOptions } from './nfs4-client.ts';
 import {
   close, CURRENT_STATEID, getFh, lock, locku, lookup, open, putFh, putRootFh, reclaimComplete, testStateid,
   type Op, type OpenResult, type Stateid, type StateOwner,

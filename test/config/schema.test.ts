@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse, stringify } from 'yaml';
 import { formatConfigError, type ConfigError } from '../../config/errors.ts';
-import { coreTiming, loadConfig, parseConfig, selectNode, type LoadResult } from '../../config/load.ts';
+import { loadConfig, parseConfig, selectNode, type LoadResult } from '../../config/load.ts';
 import { defaultCommands } from '../../config/profiles.ts';
 import type { PairConfig } from '../../config/schema.ts';
 
@@ -286,11 +286,6 @@ test('selectNode explains when nothing matches', () => {
   assert.ok(!unknownName.ok && unknownName.error.includes('no node is named "server3"'));
   const unknownHost = selectNode(config, undefined, 'laptop');
   assert.ok(!unknownHost.ok && unknownHost.error.includes('"laptop"') && unknownHost.error.includes('server1 (hostname server1)'));
-});
-
-test('coreTiming is the timing block', () => {
-  const config = validConfig(parseConfig(labText, 'lab.yaml'));
-  assert.is(coreTiming(config), config.timing);
 });
 
 test.run();

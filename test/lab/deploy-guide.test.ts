@@ -10,7 +10,7 @@
 // one configuration file uses the guide's default paths on both. The lab's loop devices are the shared disks and the
 // mailbox, seen by both under the same path. What a namespace cannot do is said where the guide does it.
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
