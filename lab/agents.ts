@@ -15,7 +15,10 @@ const HANFS = new URL('../bin/hanfs', import.meta.url).pathname;
  * power-off under way (the partner's fence command) finishes before the machine boots, never half across it.
  */
 export async function boot(prefix: string, server: Server, links = false): Promise<number> {
-  const argv = onNode(prefix, server, [process.execPath, HANFS, 'agent', '--config', configPath(prefix, server), '--node', server]);
+  // The environment hanfs-agent.service gives the agent.
+  const argv = onNode(prefix, server, [
+    'env', 'MALLOC_ARENA_MAX=2', process.execPath, HANFS, 'agent', '--config', configPath(prefix, server), '--node', server,
+  ]);
   const out = await sh(['bash', MACHINE_SCRIPT, 'power-on', nsName(prefix, server), mountNsFile(prefix, server), SECONDARY_ADDRESS[server],
     labPath(prefix, `${server}.log`), ...(links ? bridgePorts(prefix, server) : []), '--', ...argv]);
   const pid = Number(out.trim().split('\n').at(-1));

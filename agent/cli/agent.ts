@@ -12,6 +12,11 @@ export function registerAgentCommand(program: Command): void {
     .option('--node <name>', "this node's name in the configuration (default: found by host name)")
     .option('--dry-run', 'log the resource actions instead of carrying them out')
     .action(async (opts: { config: string; node?: string; dryRun?: boolean }) => {
+      // glibc read MALLOC_ARENA_MAX (hanfs-agent.service sets it: otherwise each of the agent's threads that
+      // allocates may grow an arena of its own, 4-8 MiB of its resident memory in the overhead benchmark) when this
+      // process started. The NFS servers and commands the agent starts inherit its environment: they keep glibc's
+      // default, which a busy multithreaded NFS server wants.
+      delete process.env.MALLOC_ARENA_MAX;
       // The agent and what it needs load only for this command (main.ts registers them all).
       const { ConfigurationError, runAgent } = await import('../daemon/run-agent.ts');
       try {

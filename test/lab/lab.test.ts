@@ -1,6 +1,7 @@
 // The whole lab, for real: two agents with NFS-Ganesha on ext4 loop disks, a libnfs client, two networks. Both
 // servers serve; the client's writes are read back; a group moved by the operator and given back keeps its data,
 // with never two owners of an address or a disk; `down` leaves nothing behind.
+import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { phaseOf, powerOff, powerOn } from '../../lab/agents.ts';
@@ -10,7 +11,7 @@ import { ownership } from '../../lab/inspect.ts';
 import { sampleOwnership } from '../../lab/sampler.ts';
 import { labDown, labUp } from '../../lab/lifecycle.ts';
 import { mountNsFile, onNode } from '../../lab/mountns.ts';
-import { labPath } from '../../lab/state.ts';
+import { labPath, readState } from '../../lab/state.ts';
 import { waitUntil as until } from '../../lab/wait.ts';
 import { nsName, SECONDARY_ADDRESS } from '../../lab/topology.ts';
 
@@ -46,6 +47,16 @@ test('both servers serve their exports to a real NFS client', async () => {
   const owners = await ownership(prefix);
   assert.equal(owners.addresses['198.51.100.11'], ['server1']);
   assert.equal(owners.disks.disk2, ['server2']);
+});
+
+test("the agent runs with hanfs-agent.service's allocator setting; the NFS servers it starts do not inherit it", async () => {
+  const environ = (pid: number): string[] => readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0');
+  const agent = readState(prefix)!.agents.server1!;
+  assert.ok(environ(agent).includes('MALLOC_ARENA_MAX=2'), 'the agent was started with MALLOC_ARENA_MAX=2');
+  const pids = (await sh(['ip', 'netns', 'pids', nsName(prefix, 'server1')])).split('\n').filter(Boolean).map(Number);
+  const ganesha = pids.filter((pid) => { try { return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'ganesha.nfsd'; } catch { return false; } });
+  assert.ok(ganesha.length > 0, "server1's Ganesha runs");
+  for (const pid of ganesha) assert.not.ok(environ(pid).some((v) => v.startsWith('MALLOC_ARENA_MAX=')), `Ganesha ${pid} inherited MALLOC_ARENA_MAX`);
 });
 
 test('a group moved to the partner and given back keeps its data, with one owner at every sample', async () => {
