@@ -52,7 +52,7 @@ export function registerDiskCommands(program: Command): void {
 }
 
 async function init(device: string, flags: InitFlags): Promise<void> {
-  const done = await initMailbox({
+  const done = initMailbox({
     device,
     pairId: flags.pair,
     nodes: flags.nodes,
@@ -69,9 +69,9 @@ async function init(device: string, flags: InitFlags): Promise<void> {
 
 async function dump(device: string, flags: DumpFlags): Promise<void> {
   const secret = flags.secretFile ? await readSecret(flags.secretFile) : null;
-  const disk = await SectorDevice.open(device, { readOnly: true });
+  const disk = SectorDevice.open(device, { readOnly: true });
   try {
-    const report = await readMailbox(disk, secret, Date.now());
+    const report = readMailbox(disk, secret, Date.now());
     process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatDump(report));
     const problems = unverifiable(report);
     if (problems.length > 0) {
@@ -79,7 +79,7 @@ async function dump(device: string, flags: DumpFlags): Promise<void> {
       process.exitCode = EXIT.dataError;
     }
   } finally {
-    await disk.close();
+    disk.close();
   }
 }
 

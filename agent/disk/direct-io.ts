@@ -19,18 +19,7 @@
 // with O_DSYNC instead and `mode` says 'dsync'. That is only sound where both nodes share one kernel, and so one
 // page cache: the namespace lab, whose two "servers" are namespaces of one machine with the mailbox on a file or
 // loop device. A real pair always gets O_DIRECT on a block device.
-//
-// Every call that touches the device (open, read, write, close) runs on libuv's thread pool, so a hung disk blocks
-// one pool thread, never the event loop. The aligned buffer is shared by a device's transfers, so they go one at a
-// time: a second one while one is in flight is refused (disk-jobs.ts keeps it so, even past a deadline).
-import { close, constants, open, read, readFileSync, stat, write, type Stats } from 'node:fs';
-import { promisify } from 'node:util';
-
-const openAsync = promisify(open);
-const closeAsync = promisify(close);
-const statAsync = promisify(stat);
-const readAsync = promisify(read);
-const writeAsync = promisify(write);
+import { closeSync, constants, openSync, readFileSync, readSync, statSync, writeSync, type Stats } from 'node:fs';
 
 export type IoMode = 'direct' | 'dsync';
 
@@ -49,19 +38,16 @@ export interface SectorDeviceInfo {
 
 export class SectorDevice {
   private readonly aligned = Buffer.from(new WebAssembly.Memory({ initial: 1, maximum: 1 }).buffer);
-  /** What the device is doing now (a transfer, or closing), or null. */
-  private busy: string | null = null;
-  private closed = false;
 
   private constructor(private readonly fd: number, readonly info: SectorDeviceInfo) {}
 
-  /** Opens the device or file for sector I/O (read and write unless `readOnly`); rejects on failure. */
-  static async open(path: string, opts: { readOnly?: boolean } = {}): Promise<SectorDevice> {
+  /** Opens the device or file for sector I/O (read and write unless `readOnly`); throws on failure. */
+  static open(path: string, opts: { readOnly?: boolean } = {}): SectorDevice {
     const access = opts.readOnly ? constants.O_RDONLY : constants.O_RDWR;
-    const geometry = await deviceGeometry(path);
+    const geometry = deviceGeometry(path);
     let fd: number;
     try {
-      fd = await openAsync(path, access | constants.O_DIRECT | constants.O_SYNC);
+      fd = openSync(path, access | constants.O_DIRECT | constants.O_SYNC);
     } catch (err) {
       if (errno(err) !== 'EINVAL') throw ioError(path, 'open', err);
       return SectorDevice.openDsync(path, access, geometry, 'the file system refuses to open it with O_DIRECT (EINVAL)');
@@ -69,73 +55,31 @@ export class SectorDevice {
     const device = new SectorDevice(fd, { path, mode: 'direct', directRefused: null, ...geometry });
     let refused: boolean;
     try {
-      refused = await device.refusesDirectRead();
+      refused = device.refusesDirectRead();
     } catch (err) {
-      await device.close();
+      device.close();
       throw err;
     }
     if (!refused) return device;
-    await device.close();
+    device.close();
     return SectorDevice.openDsync(path, access, geometry, 'the file system accepts O_DIRECT but fails its reads (EINVAL)');
   }
 
-  private static async openDsync(path: string, access: number, geometry: Geometry, why: string): Promise<SectorDevice> {
+  private static openDsync(path: string, access: number, geometry: Geometry, why: string): SectorDevice {
     try {
-      const fd = await openAsync(path, access | constants.O_DSYNC);
+      const fd = openSync(path, access | constants.O_DSYNC);
       return new SectorDevice(fd, { path, mode: 'dsync', directRefused: why, ...geometry });
     } catch (err) {
       throw ioError(path, 'open', err);
     }
   }
 
-  /** Reads `length` bytes at `offset`; both multiples of the logical block size. Rejects on error or short read. */
-  read(offset: number, length: number): Promise<Buffer> {
-    return this.exclusive(`a read of ${length} bytes at ${offset}`, () => this.readInto(offset, length));
-  }
-
-  /** Writes `data` at `offset`, then reads it back and compares: rejects unless the medium holds exactly `data`. */
-  write(offset: number, data: Uint8Array): Promise<void> {
-    return this.exclusive(`a write of ${data.length} bytes at ${offset}`, async () => {
-      const buf = this.window(offset, data.length);
-      buf.set(data);
-      let done: number;
-      try {
-        ({ bytesWritten: done } = await writeAsync(this.fd, buf, 0, data.length, offset));
-      } catch (err) {
-        throw ioError(this.info.path, `write of ${data.length} bytes at ${offset}`, err);
-      }
-      if (done !== data.length) throw new Error(`${this.info.path}: short write at ${offset}: ${done} of ${data.length} bytes`);
-      if (!(await this.readInto(offset, data.length)).equals(data)) {
-        throw new Error(`${this.info.path}: read-back at ${offset} differs from the ${data.length} bytes just written`);
-      }
-    });
-  }
-
-  /** Closes the descriptor: at once, or, while a transfer is stuck on a hung disk, when that transfer returns. */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    if (this.busy === null) await closeAsync(this.fd);
-  }
-
-  private async exclusive<T>(what: string, transfer: () => Promise<T>): Promise<T> {
-    if (this.closed) throw new Error(`${this.info.path}: closed`);
-    if (this.busy !== null) throw new Error(`${this.info.path}: ${what} while ${this.busy} is in flight`);
-    this.busy = what;
-    try {
-      return await transfer();
-    } finally {
-      this.busy = null;
-      // Closed while the transfer was stuck: the descriptor was kept for it until now.
-      if (this.closed) await closeAsync(this.fd).catch(() => {});
-    }
-  }
-
-  private async readInto(offset: number, length: number): Promise<Buffer> {
+  /** Reads `length` bytes at `offset`; both multiples of the logical block size. Throws on error or short read. */
+  read(offset: number, length: number): Buffer {
     const buf = this.window(offset, length);
     let done: number;
     try {
-      ({ bytesRead: done } = await readAsync(this.fd, buf, 0, length, offset));
+      done = readSync(this.fd, buf, 0, length, offset);
     } catch (err) {
       throw ioError(this.info.path, `read of ${length} bytes at ${offset}`, err);
     }
@@ -143,11 +87,31 @@ export class SectorDevice {
     return Buffer.from(buf);
   }
 
+  /** Writes `data` at `offset`, then reads it back and compares: throws unless the medium holds exactly `data`. */
+  write(offset: number, data: Uint8Array): void {
+    const buf = this.window(offset, data.length);
+    buf.set(data);
+    let done: number;
+    try {
+      done = writeSync(this.fd, buf, 0, data.length, offset);
+    } catch (err) {
+      throw ioError(this.info.path, `write of ${data.length} bytes at ${offset}`, err);
+    }
+    if (done !== data.length) throw new Error(`${this.info.path}: short write at ${offset}: ${done} of ${data.length} bytes`);
+    if (!this.read(offset, data.length).equals(data)) {
+      throw new Error(`${this.info.path}: read-back at ${offset} differs from the ${data.length} bytes just written`);
+    }
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+
   /** One O_DIRECT read of the first block: EINVAL here means the file system took the flag but refuses the I/O. */
-  private async refusesDirectRead(): Promise<boolean> {
+  private refusesDirectRead(): boolean {
     const length = this.info.logicalBlockSize;
     try {
-      await readAsync(this.fd, this.aligned, 0, length, 0);
+      readSync(this.fd, this.aligned, 0, length, 0);
       return false;
     } catch (err) {
       if (errno(err) === 'EINVAL') return true;
@@ -177,10 +141,10 @@ type Geometry = Pick<SectorDeviceInfo, 'sizeBytes' | 'logicalBlockSize'>;
  * has no ioctl); a regular file's size from stat, with 512-byte blocks, which every file system accepts for
  * O_DIRECT on a disk of 512-byte sectors (on a 4Kn disk an I/O of less fails with EINVAL, reported as such).
  */
-async function deviceGeometry(path: string): Promise<Geometry> {
+function deviceGeometry(path: string): Geometry {
   let st: Stats;
   try {
-    st = await statAsync(path);
+    st = statSync(path);
   } catch (err) {
     throw ioError(path, 'stat', err);
   }

@@ -39,21 +39,15 @@ export interface MailboxDump {
   nodes: NodeReport[];
 }
 
-/** Reads the mailbox; `secret` null reads the records unauthenticated. Rejects on I/O errors only. */
-export async function readMailbox(disk: SectorDevice, secret: Buffer | null, now: number): Promise<MailboxDump> {
+/** Reads the mailbox; `secret` null reads the records unauthenticated. Throws on I/O errors only. */
+export function readMailbox(disk: SectorDevice, secret: Buffer | null, now: number): MailboxDump {
   const { path: device, mode, sizeBytes } = disk.info;
-  const read = decodeHeader(await disk.read(0, leadingBytes(disk.info, HEADER_READ_BYTES)));
+  const read = decodeHeader(disk.read(0, leadingBytes(disk.info, HEADER_READ_BYTES)));
   if (read.state !== 'valid') return { device, mode, header: read, nodes: [] };
   const { header } = read;
   const ctx: RecordContext = { header, secret };
-  // Every sector after the header is a slot, an inbox or a record of an intent log; one cut short by the device's
-  // end reads as empty bytes (corrupt).
-  const sectors: Buffer[] = [];
-  for (let sector = 1; sector < MAILBOX_SECTORS; sector++) {
-    const offset = sector * header.sectorSize;
-    sectors[sector] = offset + header.sectorSize <= sizeBytes ? await disk.read(offset, header.sectorSize) : Buffer.alloc(0);
-  }
-  const sectorBytes = (sector: number): Buffer => sectors[sector]!;
+  const sectorBytes = (sector: number): Buffer =>
+    sector * header.sectorSize + header.sectorSize <= sizeBytes ? disk.read(sector * header.sectorSize, header.sectorSize) : Buffer.alloc(0);
   const nodes = ([0, 1] as const).map((index): NodeReport => {
     const slotSector = sectorIndex('slot', index);
     const inboxSector = sectorIndex('inbox', index);
@@ -78,8 +72,8 @@ export async function readMailbox(disk: SectorDevice, secret: Buffer | null, now
 }
 
 /** One line on what the device holds, or null when its mailbox area is all zeroes (nothing to lose). */
-export async function describeContent(disk: SectorDevice, secret: Buffer | null, now: number, areaBytes: number): Promise<string | null> {
-  const dump = await readMailbox(disk, secret, now);
+export function describeContent(disk: SectorDevice, secret: Buffer | null, now: number, areaBytes: number): string | null {
+  const dump = readMailbox(disk, secret, now);
   const { header } = dump;
   if (header.state === 'corrupt') return `data without a valid hanfs header (sector 0: ${header.reason})`;
   if (header.state === 'valid') {
@@ -87,7 +81,7 @@ export async function describeContent(disk: SectorDevice, secret: Buffer | null,
     const activity = ages.length > 0 ? `last written ${formatAge(Math.min(...ages))} ago` : 'no records written yet';
     return `the hanfs mailbox of pair "${header.pairId}" (nodes ${header.nodes.join(', ')}; uuid ${header.uuid}; ${activity})`;
   }
-  const area = await disk.read(0, leadingBytes(disk.info, areaBytes));
+  const area = disk.read(0, leadingBytes(disk.info, areaBytes));
   return area.some((b) => b !== 0) ? 'non-zero data in the mailbox area (no hanfs header)' : null;
 }
 

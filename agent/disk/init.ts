@@ -27,9 +27,9 @@ export interface InitDone {
   replaced: string | null;
 }
 
-/** Rejects with an Error that says what is wrong, and writes nothing then. */
-export async function initMailbox(opts: InitOptions, now = Date.now()): Promise<InitDone> {
-  const disk = await SectorDevice.open(opts.device);
+/** Throws an Error that says what is wrong, and writes nothing then. */
+export function initMailbox(opts: InitOptions, now = Date.now()): InitDone {
+  const disk = SectorDevice.open(opts.device);
   try {
     const { logicalBlockSize, sizeBytes, mode } = disk.info;
     const sectorSize = opts.sectorSize ?? (logicalBlockSize > 512 ? 4096 : 512);
@@ -41,15 +41,15 @@ export async function initMailbox(opts: InitOptions, now = Date.now()): Promise<
     const header: MailboxHeader = { sectorSize, uuid: newUuid(), pairId: opts.pairId, nodes: opts.nodes, timeouts: opts.timeouts };
     const encoded = encodeHeader(header);
     if (!encoded.ok) throw new Error(encoded.error);
-    const found = await describeContent(disk, opts.secret, now, area);
+    const found = describeContent(disk, opts.secret, now, area);
     if (found && !opts.force) throw new Error(`${opts.device} holds ${found}; refusing to overwrite it without --force`);
     // The header last: agents refuse a fresh device as not initialised until it is there, so none starts on a
     // half-written mailbox.
-    for (let sector = 1; sector < MAILBOX_SECTORS; sector++) await disk.write(sector * sectorSize, Buffer.alloc(sectorSize));
-    await disk.write(0, encoded.bytes);
+    for (let sector = 1; sector < MAILBOX_SECTORS; sector++) disk.write(sector * sectorSize, Buffer.alloc(sectorSize));
+    disk.write(0, encoded.bytes);
     return { header, mode, replaced: found };
   } finally {
-    await disk.close();
+    disk.close();
   }
 }
 

@@ -1,12 +1,12 @@
 // The Mailbox port on a shared block device (layout.ts): each cycle writes this node's status slot and the
-// partner's inbox, then reads the four records that concern this node. The I/O runs on libuv's thread pool
-// (disk-jobs.ts), so a hung disk delays nothing but the cycle, which then misses its deadline.
+// partner's inbox, then reads the four records that concern this node. The I/O runs in its own thread
+// (io-thread.ts), so a hung disk delays nothing but the cycle, which then misses its deadline.
 import type { IntentRecord, MailboxView, NodeId, Outbox, StatusRecord } from '../core/types.ts';
 import { rateLimited, type RateLimitedLog } from '../log.ts';
 import type { LogFn, Mailbox, MailboxWrite } from '../ports.ts';
 import { leadingBytes, type IoMode } from './direct-io.ts';
 import { decodeIntent, encodeIntent } from './intent-records.ts';
-import { DiskJobs } from './disk-jobs.ts';
+import { IoThread } from './io-thread.ts';
 import {
   decodeHeader, decodeInbox, decodeSlot, describeSector, encodeInbox, encodeSlot, HEADER_READ_BYTES, intentSector,
   intentSectors, MAILBOX_SECTORS, partnerOf, sectorIndex,
@@ -23,7 +23,7 @@ export interface DiskMailboxOptions {
   /** The pair's nodes in config order; when given, a mailbox with other nodes, or in another order, is refused. */
   nodes?: [NodeId, NodeId];
   log?: LogFn;
-  /** Deadline of open() as a whole: opening the device, reading the header and our sectors. */
+  /** Deadline of open() as a whole: starting the I/O thread, opening the device, reading the header and our sectors. */
   openDeadlineMs?: number;
 }
 
@@ -38,7 +38,7 @@ export class DiskMailbox implements Mailbox {
   private readonly warnings: RateLimitedLog;
 
   private constructor(
-    private readonly disk: DiskJobs, readonly header: MailboxHeader, private readonly self: NodeIndex, secret: Buffer, log: LogFn,
+    private readonly thread: IoThread, readonly header: MailboxHeader, private readonly self: NodeIndex, secret: Buffer, log: LogFn,
   ) {
     this.ctx = { header, secret };
     this.partner = partnerOf(self);
@@ -51,26 +51,26 @@ export class DiskMailbox implements Mailbox {
 
   /** How the device was opened: 'direct' (O_DIRECT | O_SYNC) or 'dsync' (through the page cache; see direct-io.ts). */
   get mode(): IoMode {
-    return this.disk.info.mode;
+    return this.thread.info.mode;
   }
 
   static async open(opts: DiskMailboxOptions): Promise<DiskMailbox> {
     if (opts.selfIndex !== 0 && opts.selfIndex !== 1) throw new Error(`selfIndex ${String(opts.selfIndex)}: expected 0 or 1`);
     const until = performance.now() + (opts.openDeadlineMs ?? DEFAULT_OPEN_DEADLINE_MS);
     const remaining = (): number => Math.max(0, until - performance.now());
-    const disk = await DiskJobs.start(opts.device, remaining());
+    const thread = await IoThread.start(opts.device, remaining());
     try {
-      const { info } = disk;
+      const { info } = thread;
       if (info.mode === 'dsync') {
         opts.log?.('warn', `mailbox ${opts.device}: not using O_DIRECT: ${info.directRefused}; using O_DSYNC through the page cache, which is sound only while both nodes run on one kernel (the namespace lab)`, { event: 'mailbox_dsync' });
       }
-      const [headerBytes] = await disk.run({ writes: [], reads: [{ offset: 0, length: leadingBytes(info, HEADER_READ_BYTES) }] }, remaining());
+      const [headerBytes] = await thread.run({ writes: [], reads: [{ offset: 0, length: leadingBytes(info, HEADER_READ_BYTES) }] }, remaining());
       const header = checkHeader(opts, decodeHeader(headerBytes!), info.sizeBytes, info.logicalBlockSize);
-      const mailbox = new DiskMailbox(disk, header, opts.selfIndex, opts.secret, opts.log ?? (() => {}));
+      const mailbox = new DiskMailbox(thread, header, opts.selfIndex, opts.secret, opts.log ?? (() => {}));
       await mailbox.resumeSequences(remaining());
       return mailbox;
     } catch (err) {
-      await disk.close();
+      await thread.close();
       throw err;
     }
   }
@@ -83,7 +83,7 @@ export class DiskMailbox implements Mailbox {
       sectorIndex('slot', this.self), sectorIndex('inbox', this.partner), sectorIndex('inbox', this.self), sectorIndex('slot', this.partner),
     ];
     const logs = readIntents.map((whose) => intentSectors(whose === 'own' ? this.self : this.partner));
-    const reads = await this.disk.run({ writes, reads: [...sectors, ...logs.flat()].map((s) => this.range(s)) }, deadlineMs);
+    const reads = await this.thread.run({ writes, reads: [...sectors, ...logs.flat()].map((s) => this.range(s)) }, deadlineMs);
     const [ownSlot, ownOutbox, inbox, partnerSlot] = reads;
     const view: MailboxView = {
       ownSlot: this.readAsNone(sectors[0]!, decodeSlot(this.ctx, this.self, ownSlot!)),
@@ -118,14 +118,14 @@ export class DiskMailbox implements Mailbox {
   }
 
   close(): Promise<void> {
-    return this.disk.close();
+    return this.thread.close();
   }
 
   /** Sequence numbers go on from what is on the disk, so they keep increasing across restarts of the agent. */
   private async resumeSequences(deadlineMs: number): Promise<void> {
     const slotSector = sectorIndex('slot', this.self);
     const outboxSector = sectorIndex('inbox', this.partner);
-    const [slot, outbox] = await this.disk.run({ writes: [], reads: [this.range(slotSector), this.range(outboxSector)] }, deadlineMs);
+    const [slot, outbox] = await this.thread.run({ writes: [], reads: [this.range(slotSector), this.range(outboxSector)] }, deadlineMs);
     // A damaged sector says nothing trustworthy, not even its number: start again from 1; the next write repairs it.
     this.seq.slot = seqOf(decodeSlot(this.ctx, this.self, slot!));
     this.seq.outbox = seqOf(decodeInbox(this.ctx, this.partner, outbox!));
@@ -148,7 +148,7 @@ export class DiskMailbox implements Mailbox {
   }
 
   private sectorWrite(sector: number, encoded: Encoded): { offset: number; bytes: Uint8Array } {
-    if (!encoded.ok) throw new Error(`${this.disk.info.path}: cannot encode ${describeSector(this.header, sector)}: ${encoded.error}`);
+    if (!encoded.ok) throw new Error(`${this.thread.info.path}: cannot encode ${describeSector(this.header, sector)}: ${encoded.error}`);
     return { offset: sector * this.header.sectorSize, bytes: encoded.bytes };
   }
 
@@ -160,7 +160,7 @@ export class DiskMailbox implements Mailbox {
   private accept<T>(sector: number, read: RecordRead<T>): T | null {
     if (read.state === 'empty') return null;
     if (read.state === 'corrupt' || read.state === 'foreign') {
-      throw new Error(`${this.disk.info.path}: ${describeSector(this.header, sector)} is ${read.state}: ${read.reason}`);
+      throw new Error(`${this.thread.info.path}: ${describeSector(this.header, sector)} is ${read.state}: ${read.reason}`);
     }
     // Verified: this mailbox always decodes with the secret.
     return read.payload;

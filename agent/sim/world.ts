@@ -5,7 +5,7 @@
 // Each machine runs the real agent Controller (agent-process.ts), which carries out its core's effects through the
 // ports; the world answers them. The watchdog is modelled as the device is: the agent's DeviceWatchdog pets it while
 // its lease is good, and it resets the machine one device timeout after the last pet, whatever the agent then does;
-// only the magic close stops it. Disk requests of a machine are served in order (one job at a time): a stalled or slow
+// only the magic close stops it. Disk requests of a machine are served in order (one I/O thread): a stalled or slow
 // request completes late, and its write lands late, after the agent gave up on it.
 import { INTENT_LOG_RECORDS } from '../core/intent.ts';
 import type { CoreConfig, Heartbeat, IntentRecord, MailboxView, Outbox, ResourceKind, StatusRecord } from '../core/types.ts';

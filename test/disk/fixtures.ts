@@ -58,7 +58,7 @@ export async function withDevice<T>(backend: Backend, fn: (device: string, dir: 
   });
 }
 
-export function initTestMailbox(device: string, opts: { force?: boolean } = {}): Promise<InitDone> {
+export function initTestMailbox(device: string, opts: { force?: boolean } = {}): InitDone {
   return initMailbox({
     device, pairId: PAIR, nodes: NODES, timeouts: { diskIntervalMs: 500, diskIoTimeoutMs: 1000, selfFenceLeaseMs: 5000 },
     secret: SECRET, force: opts.force ?? false,

@@ -20,26 +20,26 @@ const loopAvailable = hasProgram('losetup');
 if (!loopAvailable) console.log('mailbox tests on a loop device SKIPPED: losetup is not installed');
 
 /** The device as another program sees it: through a descriptor of its own, with O_DIRECT. */
-async function withSectorDevice<T>(device: string, fn: (disk: SectorDevice) => Promise<T>): Promise<T> {
-  const disk = await SectorDevice.open(device);
+function withSectorDevice<T>(device: string, fn: (disk: SectorDevice) => T): T {
+  const disk = SectorDevice.open(device);
   try {
-    return await fn(disk);
+    return fn(disk);
   } finally {
-    await disk.close();
+    disk.close();
   }
 }
 
 /** Changes one sector behind the mailbox's back, as a damaged disk or a stray writer would. */
-function rewriteSector(device: string, sector: number, change: (bytes: Buffer) => Buffer): Promise<void> {
-  return withSectorDevice(device, async (disk) => disk.write(sector * SECTOR, change(await disk.read(sector * SECTOR, SECTOR))));
+function rewriteSector(device: string, sector: number, change: (bytes: Buffer) => Buffer): void {
+  withSectorDevice(device, (disk) => disk.write(sector * SECTOR, change(disk.read(sector * SECTOR, SECTOR))));
 }
 
-function dumpOf(device: string): Promise<MailboxDump> {
+function dumpOf(device: string): MailboxDump {
   return withSectorDevice(device, (disk) => readMailbox(disk, SECRET, Date.now()));
 }
 
-async function headerOf(device: string): Promise<MailboxHeader> {
-  const read = await withSectorDevice(device, async (disk) => decodeHeader(await disk.read(0, SECTOR)));
+function headerOf(device: string): MailboxHeader {
+  const read = withSectorDevice(device, (disk) => decodeHeader(disk.read(0, SECTOR)));
   if (read.state !== 'valid') throw new Error(`header ${read.state}`);
   return read.header;
 }
@@ -48,7 +48,7 @@ for (const backend of ['file', 'loop'] as Backend[]) {
   const it = backend === 'loop' && !loopAvailable ? test.skip : test;
 
   it(`${backend}: two nodes exchange their slots and inboxes across cycles`, () => withDevice(backend, async (device) => {
-    await initTestMailbox(device);
+    initTestMailbox(device);
     const [a, b] = [await openNode(device, 0), await openNode(device, 1)];
     try {
       if (backend === 'loop') assert.is(a.mode, 'direct', 'O_DIRECT on a block device');
@@ -74,12 +74,12 @@ for (const backend of ['file', 'loop'] as Backend[]) {
   }));
 
   it(`${backend}: each write is on the medium, read back by an independent O_DIRECT read`, () => withDevice(backend, async (device) => {
-    await initTestMailbox(device);
+    initTestMailbox(device);
     const a = await openNode(device, 0);
     try {
       const fence = outbox({ fence: { term: 2, active: true } });
       await a.cycle({ slot: status('server1', { phase: 'fencing_partner' }), outbox: fence, intents: [] }, DEADLINE_MS);
-      const dump = await dumpOf(device);
+      const dump = dumpOf(device);
       const [server1, server2] = dump.nodes;
       assert.equal(server1!.slot, { ...server1!.slot, state: 'verified', seq: 1, record: status('server1', { phase: 'fencing_partner' }) });
       assert.equal(server2!.inbox, { ...server2!.inbox, state: 'verified', seq: 1, record: fence });
@@ -89,7 +89,7 @@ for (const backend of ['file', 'loop'] as Backend[]) {
   }));
 
   it(`${backend}: a restarted node reads back what it wrote, and its sequence numbers go on`, () => withDevice(backend, async (device) => {
-    await initTestMailbox(device);
+    initTestMailbox(device);
     const written = { slot: status('server2', { counter: 8, ackFenceTerm: 3, phase: 'fenced', owns: [] }), outbox: outbox({ reintegrateRequest: 1 }), intents: [] };
     const before = await openNode(device, 1);
     try {
@@ -104,7 +104,7 @@ for (const backend of ['file', 'loop'] as Backend[]) {
       assert.equal(view.ownSlot, written.slot);
       assert.equal(view.ownOutbox, written.outbox);
       await after.cycle(written, DEADLINE_MS);
-      const [server1, server2] = (await dumpOf(device)).nodes;
+      const [server1, server2] = dumpOf(device).nodes;
       assert.is((server2!.slot as { seq: number }).seq, 3);
       assert.is((server1!.inbox as { seq: number }).seq, 3);
     } finally {
@@ -113,14 +113,14 @@ for (const backend of ['file', 'loop'] as Backend[]) {
   }));
 
   it(`${backend}: a damaged or foreign sector of the partner's reads as no record, logged, and so does our slot; our outbox fails the cycle`, () => withDevice(backend, async (device) => {
-    await initTestMailbox(device);
+    initTestMailbox(device);
     const warnings: string[] = [];
     const a = await openNode(device, 0, { log: (_level, message) => warnings.push(message) });
     const b = await openNode(device, 1);
     try {
       await b.cycle({ slot: status('server2'), outbox: outbox({ ping: 1 }), intents: [] }, DEADLINE_MS);
       const intact = await a.cycle(null, DEADLINE_MS);
-      await rewriteSector(device, 3, (bytes) => flipBit(bytes, 100 * 8 + 4));
+      rewriteSector(device, 3, (bytes) => flipBit(bytes, 100 * 8 + 4));
       const torn = await a.cycle(null, DEADLINE_MS);
       assert.is(torn.partnerSlot, null);
       assert.ok(intact.partnerSlot);
@@ -131,20 +131,20 @@ for (const backend of ['file', 'loop'] as Backend[]) {
       assert.equal((await a.cycle(null, DEADLINE_MS)).partnerSlot, status('server2', { counter: 2 }));
 
       // A record signed with the same secret, but of another mailbox: its uuid gives it away.
-      const other: MailboxHeader = { ...await headerOf(device), uuid: Buffer.alloc(16, 0x77) };
+      const other: MailboxHeader = { ...headerOf(device), uuid: Buffer.alloc(16, 0x77) };
       const stray = encodeInbox({ header: other, secret: SECRET }, 0, 99, Date.now(), outbox({ fence: { term: 9, active: true } }));
       assert.ok(stray.ok);
-      await rewriteSector(device, 2, () => (stray as { bytes: Buffer }).bytes);
+      rewriteSector(device, 2, () => (stray as { bytes: Buffer }).bytes);
       assert.is((await a.cycle(null, DEADLINE_MS)).inbox, null);
       assert.match(warnings.join('\n'), /sector 2 \(inbox of server1, written by server2\) is foreign/);
 
       // Our own slot damaged (torn by a crash mid-write): read as none, logged, so that a restarted agent can still
       // read its mailbox; the core renews nothing on it. Our outbox damaged: the cycle fails (it holds our fence).
       await a.cycle({ slot: status('server1'), outbox: outbox({}), intents: [] }, DEADLINE_MS);
-      await rewriteSector(device, 1, (bytes) => flipBit(bytes, 100 * 8 + 4));
+      rewriteSector(device, 1, (bytes) => flipBit(bytes, 100 * 8 + 4));
       assert.is((await a.cycle(null, DEADLINE_MS)).ownSlot, null);
       assert.match(warnings.join('\n'), /sector 1 \(status slot of server1\) is corrupt: bad HMAC/);
-      await rewriteSector(device, 4, (bytes) => flipBit(bytes, 100 * 8 + 4));
+      rewriteSector(device, 4, (bytes) => flipBit(bytes, 100 * 8 + 4));
       await assertRejects(a.cycle(null, DEADLINE_MS), /sector 4 \(inbox of server2, written by server1\) is corrupt: bad HMAC/);
     } finally {
       await Promise.all([a.close(), b.close()]);
@@ -152,7 +152,7 @@ for (const backend of ['file', 'loop'] as Backend[]) {
   }));
 
   it(`${backend}: intent records go to their node's ring and are read back in order, by the node and its partner`, () => withDevice(backend, async (device) => {
-    await initTestMailbox(device);
+    initTestMailbox(device);
     const warnings: string[] = [];
     const a = await openNode(device, 0);
     const b = await openNode(device, 1, { log: (_level, message) => warnings.push(message) });
@@ -171,7 +171,7 @@ for (const backend of ['file', 'loop'] as Backend[]) {
       assert.is(seen.ownIntents, undefined, 'only the logs asked for are read');
 
       // A damaged record is left out, with a warning; the rest of the log still reads.
-      await rewriteSector(device, intentSector(0, records.length), (bytes) => flipBit(bytes, 60 * 8));
+      rewriteSector(device, intentSector(0, records.length), (bytes) => flipBit(bytes, 60 * 8));
       const damaged = (await b.cycle(null, DEADLINE_MS, ['partner'])).partnerIntents!;
       assert.equal(damaged.map((r) => r.seq), own.map((r) => r.seq).filter((seq) => seq !== records.length));
       assert.match(warnings.join('\n'), /intent log of server1\) is corrupt/);
@@ -182,10 +182,10 @@ for (const backend of ['file', 'loop'] as Backend[]) {
 
   it(`${backend}: open refuses a device not initialised, of another pair, or with the nodes in another order`, () => withDevice(backend, async (device) => {
     await assertRejects(openNode(device, 0), /not an initialised hanfs mailbox/);
-    await initTestMailbox(device);
+    initTestMailbox(device);
     await assertRejects(openNode(device, 0, { pairId: 'other' }), /the mailbox of pair "lab", not of "other"/);
     await assertRejects(openNode(device, 0, { nodes: ['server2', 'server1'] }), /slots are for server1, server2 in that order/);
-    await rewriteSector(device, 0, (bytes) => flipBit(bytes, 40 * 8));
+    rewriteSector(device, 0, (bytes) => flipBit(bytes, 40 * 8));
     await assertRejects(openNode(device, 0), /sector 0 \(header\): bad checksum/);
   }));
 }
@@ -198,7 +198,7 @@ test('a file system without O_DIRECT (ramfs): O_DSYNC instead, said once in the 
     const device = join(mountPoint, 'mailbox.img');
     writeFileSync(device, '');
     truncateSync(device, MAILBOX_FILE_BYTES);
-    await initTestMailbox(device);
+    initTestMailbox(device);
     const logged: string[] = [];
     const a = await openNode(device, 0, { log: (level, message) => logged.push(`${level}: ${message}`) });
     try {
