@@ -30,7 +30,7 @@ const STEPS: Step[] = [
     code: `const { Worker } = await import('node:worker_threads');
       const w = new Worker("import('node:worker_threads').then(({ parentPort }) => { parentPort.postMessage(1); setInterval(() => {}, 1000); })", { eval: true });
       await new Promise((r) => w.once('message', r)); globalThis.keep = w;`,
-    when: 'while the configuration is parsed, at start',
+    when: "for as long as the agent runs (the mailbox's I/O thread), and while the configuration is parsed (its thread)",
   },
   { name: 'the configuration parser (dist/config/load.js: yaml, zod, the schema)', code: dist('config/load.js'), when: 'inside the configuration thread, which ends once it is parsed' },
   { name: 'prom-client (dist/agent/operate/metrics.js)', code: dist('agent/operate/metrics.js'), when: 'with metrics.listen set' },
