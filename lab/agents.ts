@@ -1,5 +1,6 @@
 // The servers' agents: started as a machine's boot would start them, asked for their status, and stopped the way
 // a power failure stops a machine.
+import { readFileSync } from 'node:fs';
 import { askControl } from '../agent/process/control-socket.ts';
 import { configPath, type Server } from './config.ts';
 import { sh } from './exec.ts';
@@ -8,6 +9,12 @@ import { labPath, readState, writeState } from './state.ts';
 import { bridgePorts, nsName, SECONDARY_ADDRESS } from './topology.ts';
 
 const HANFS = new URL('../bin/hanfs', import.meta.url).pathname;
+const AGENT_UNIT = new URL('../config/systemd/hanfs-agent.service', import.meta.url);
+
+/** The environment hanfs-agent.service gives the agent (its Environment= lines), so that the lab runs it alike. */
+function unitEnvironment(): string[] {
+  return [...readFileSync(AGENT_UNIT, 'utf8').matchAll(/^Environment=(.+)$/gm)].map((m) => m[1]!.trim());
+}
 
 /**
  * A machine boot: its stable (secondary) address comes up, then its agent starts; the rest is the agent's. With
@@ -15,9 +22,8 @@ const HANFS = new URL('../bin/hanfs', import.meta.url).pathname;
  * power-off under way (the partner's fence command) finishes before the machine boots, never half across it.
  */
 export async function boot(prefix: string, server: Server, links = false): Promise<number> {
-  // The environment hanfs-agent.service gives the agent.
   const argv = onNode(prefix, server, [
-    'env', 'MALLOC_ARENA_MAX=2', process.execPath, HANFS, 'agent', '--config', configPath(prefix, server), '--node', server,
+    'env', ...unitEnvironment(), process.execPath, HANFS, 'agent', '--config', configPath(prefix, server), '--node', server,
   ]);
   const out = await sh(['bash', MACHINE_SCRIPT, 'power-on', nsName(prefix, server), mountNsFile(prefix, server), SECONDARY_ADDRESS[server],
     labPath(prefix, `${server}.log`), ...(links ? bridgePorts(prefix, server) : []), '--', ...argv]);
